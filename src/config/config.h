@@ -1,0 +1,142 @@
+// Config: the whole configuration as plain structs, loaded from one YAML file
+// (or made from defaults when there is none) and validated before use.
+//
+// Built once on the main thread at start-up or reload, then shared read-only
+// (shared_ptr<const Config>) with every worker. Every field is optional and
+// every default is safe; with no file the daemon behaves like the original
+// Flask app (0.0.0.0:7001, server.crt, server.key, ca-chain.crt,
+// $WIF_HOME/wif_token.txt).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wif::config {
+
+// Where a value came from, for error messages. line and column are 1-based;
+// 0 when the value is a default.
+struct Mark {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// A token source block, kept generic so that the core knows no source type:
+// the plugin named by `type` validates its own fields (see Diagnostics).
+struct SourceSpec {
+  struct Field {
+    Mark mark;
+    bool is_list = false;
+    std::vector<std::string> values;  // one value for a scalar
+  };
+  std::string type;
+  Mark mark;
+  std::map<std::string, Field> fields;  // every key but `type`
+};
+
+// One allow rule: every field that is set must match (see src/authz/).
+struct AllowRule {
+  Mark mark;
+  std::optional<std::string> cn, o, ou, dns, uri, email, ip, sha256, spki;
+};
+
+struct TokenConfig {
+  std::string name;
+  Mark mark;
+  SourceSpec source;
+  std::vector<AllowRule> allow;  // empty: any verified client
+  bool minimal_response = false;  // `response: minimal`
+};
+
+struct TlsConfig {
+  std::string cert = "server.crt";
+  std::string key = "server.key";
+  std::string key_passphrase_file;
+  std::string client_ca = "ca-chain.crt";
+  std::string client_intermediates;
+  std::vector<std::string> crl;
+  bool crl_check_chain = false;  // crl_check: leaf | chain
+  bool min_version_13 = false;   // min_version: "1.2" | "1.3"
+  int verify_depth = 4;
+  bool session_tickets = true;
+};
+
+struct HttpConfig {
+  uint64_t handshake_timeout_ms = 10'000;
+  uint64_t header_timeout_ms = 10'000;
+  uint64_t idle_timeout_ms = 60'000;
+  uint64_t max_header_bytes = 16'384;
+  uint64_t max_connections = 10'000;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";  // "" turns the listener off
+};
+
+struct LogConfig {
+  std::string level = "info";   // error | warn | info | debug | trace
+  std::string format = "text";  // text | json
+};
+
+struct Config {
+  std::string file;      // the file it came from; "" for built-in defaults
+  std::string base_dir;  // relative paths were resolved against this
+  std::string listen = "0.0.0.0:7001";
+  unsigned workers = 0;  // 0: one per CPU
+  uint64_t shutdown_timeout_ms = 10'000;
+  TlsConfig tls;
+  HttpConfig http;
+  std::vector<TokenConfig> tokens;
+  MetricsConfig metrics;
+  LogConfig log;
+};
+
+// Collects every problem found in one pass. Each message reads
+//   FILE:LINE:COLUMN: FIELD.PATH: what is wrong (expected ...)
+class Diagnostics {
+ public:
+  void error(const Mark& mark, std::string_view field, std::string_view message);
+  bool ok() const { return messages_.empty(); }
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+// Thrown by load(); what() is every message, one per line.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> messages);
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+// Reads the process environment in production; tests pass their own.
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+Environment process_environment();
+
+// Loads `path`, or builds the defaults when path is empty (then relative
+// paths resolve against `working_dir`). ${NAME} in string values is replaced
+// from env; WIF_TOKEND_LISTEN overrides `listen`. Relative file paths are made
+// absolute. Throws ConfigError listing every problem.
+Config load(const std::string& path, const std::string& working_dir, const Environment& env);
+
+// "500ms", "10s", "5m", "1h" to milliseconds; nullopt when malformed.
+std::optional<uint64_t> parse_duration_ms(std::string_view text);
+
+struct Endpoint {
+  std::string host;  // "0.0.0.0", "127.0.0.1", "::" (from "[::]:7001")
+  uint16_t port = 0;
+};
+// "host:port" or "[v6]:port"; nullopt when malformed. Port 0 is allowed.
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+}  // namespace wif::config

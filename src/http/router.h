@@ -1,0 +1,48 @@
+// Router: exact request paths to routes, built once from the config and then
+// only read (shared by every worker).
+//
+// Only the path is matched; the query string is ignored. Paths are compared
+// byte for byte: no percent-decoding, no dot-segment removal, no trailing
+// slash folding, so a token is reachable by exactly one spelling.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/http/request.h"
+
+namespace wif::http {
+
+enum class RouteKind { kRoot, kToken, kHealthz, kReadyz, kMetrics, kNotFound };
+
+struct RouteMatch {
+  RouteKind kind = RouteKind::kNotFound;
+  size_t token_index = 0;       // for kToken: index into the configured tokens
+  bool method_allowed = false;  // GET and HEAD only
+  std::string_view label;       // small fixed metric label: "/", "token", ...
+};
+
+class Router {
+ public:
+  // Adds `path` for `kind`. Precondition: path starts with '/' and is unique.
+  void add(std::string path, RouteKind kind, size_t token_index = 0);
+
+  // Matches the path part of target (before '?').
+  RouteMatch match(Method method, std::string_view target) const;
+
+  // Value of the Allow header for a 405.
+  static constexpr std::string_view kAllow = "GET, HEAD";
+
+ private:
+  struct Entry {
+    std::string path;
+    RouteKind kind;
+    size_t token_index;
+  };
+  std::vector<Entry> entries_;
+};
+
+std::string_view route_label(RouteKind kind);
+
+}  // namespace wif::http

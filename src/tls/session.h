@@ -1,0 +1,102 @@
+// Session: one server-side TLS connection driven entirely through memory BIOs.
+//
+// The socket never touches OpenSSL. The owner (net::Connection) feeds the
+// ciphertext it read from the socket, asks for plaintext, writes plaintext,
+// and drains the ciphertext the engine produced back to the socket. Nothing in
+// here blocks, logs or knows about sockets, so a client SSL and a server
+// Session can be wired together in a unit test.
+//
+// Owned by one connection and used only on that connection's loop thread.
+#pragma once
+
+#include <openssl/types.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "src/tls/peer_identity.h"
+#include "src/tls/server_context.h"
+
+namespace wif::tls {
+
+// Why a handshake or a record failed. The names (failure_name) are metric
+// label values, so this set stays small and fixed.
+enum class Failure {
+  kNone,
+  kNoCertificate,  // the client sent no certificate
+  kUnknownCa,      // the chain does not lead to a configured anchor
+  kExpired,
+  kNotYetValid,
+  kRevoked,
+  kBadUsage,  // key usage or extended key usage forbids client auth
+  kProtocol,  // anything else the peer got wrong: bad record, version, alert
+};
+
+std::string_view failure_name(Failure failure);
+
+class Session {
+ public:
+  enum class Status {
+    kOk,        // progress made; for handshake(): the handshake is complete
+    kWantMore,  // needs more ciphertext from the peer
+    kClosed,    // the peer sent close_notify
+    kFailed,    // fatal; see failure(). Pending ciphertext (an alert) should
+                // still be flushed to the peer before closing the socket.
+  };
+
+  explicit Session(const ServerContext& context);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Appends ciphertext received from the peer to the read BIO.
+  void feed(const char* data, size_t len);
+
+  // Drives the handshake with what was fed so far. Once it returns kOk,
+  // established() is true and peer() is set.
+  Status handshake();
+  bool established() const { return established_; }
+  bool resumed() const;
+
+  // Decrypts every complete record available and appends the plaintext to
+  // out. kOk if anything was appended or nothing is pending, kClosed on
+  // close_notify, kFailed on a fatal error.
+  Status read(std::string& out);
+
+  // Encrypts plaintext; the records go to the write BIO.
+  Status write(std::string_view plaintext);
+
+  // Queues close_notify in the write BIO (RFC 8446 section 6.1).
+  void close();
+
+  // Ciphertext waiting to go to the socket.
+  size_t pending_ciphertext() const;
+  // Moves up to cap bytes of pending ciphertext into buf; returns the count.
+  size_t take_ciphertext(char* buf, size_t cap);
+
+  Failure failure() const { return failure_; }
+  // OpenSSL's reason for the failure, for debug logs only: never for a peer.
+  const std::string& failure_detail() const { return failure_detail_; }
+
+  // The verified client identity; null until established().
+  const PeerIdentity* peer() const { return peer_.get(); }
+
+ private:
+  Status fail_from_error(int ssl_error);
+
+  SSL* ssl_ = nullptr;
+  BIO* read_bio_ = nullptr;   // owned by ssl_
+  BIO* write_bio_ = nullptr;  // owned by ssl_
+  bool established_ = false;
+  Failure failure_ = Failure::kNone;
+  std::string failure_detail_;
+  std::unique_ptr<PeerIdentity> peer_;
+};
+
+// Builds the identity of a verified certificate (used by Session, and by
+// `check` to describe files).
+PeerIdentity identity_of(X509* certificate);
+
+}  // namespace wif::tls
