@@ -50,7 +50,7 @@ struct TokenConfig {
   std::string name;
   Mark mark;
   SourceSpec source;
-  std::vector<AllowRule> allow;  // empty: any verified client
+  std::vector<AllowRule> allow;   // empty: any verified client
   bool minimal_response = false;  // `response: minimal`
 };
 
@@ -99,6 +99,9 @@ struct Config {
 
 // Collects every problem found in one pass. Each message reads
 //   FILE:LINE:COLUMN: FIELD.PATH: what is wrong (expected ...)
+// A mark with line 0 prints only its file (such as "(environment
+// WIF_TOKEND_LISTEN)"), or "(built-in default)" when the file is empty too.
+// An empty field leaves out "FIELD.PATH: ", for problems with the file itself.
 class Diagnostics {
  public:
   void error(const Mark& mark, std::string_view field, std::string_view message);
