@@ -13,10 +13,15 @@
 namespace wif::tls {
 
 struct PeerIdentity {
-  // RFC 2253 rendering of the subject, e.g. "CN=app-team-client,O=Internal".
+  // RFC 2253 rendering of the subject. RFC 2253 lists the last RDN first, so
+  // the test PKI's "/CN=app-team-client/O=Internal" reads
+  // "O=Internal,CN=app-team-client". Non-ASCII bytes are escaped (\C3\A9);
+  // the attribute lists below hold plain UTF-8.
   std::string subject;
   std::string issuer;
-  // Subject attributes; a name may carry several of each.
+  // Subject attributes, in certificate order; a name may carry several of
+  // each. Here and in the subjectAltName lists, a value holding a NUL byte
+  // is left out (it is malformed, and could fool a C-string comparison).
   std::vector<std::string> common_names;
   std::vector<std::string> organizations;
   std::vector<std::string> organizational_units;
@@ -26,7 +31,8 @@ struct PeerIdentity {
   std::vector<std::string> uris;
   std::vector<std::string> emails;
   std::vector<std::string> ips;
-  // Lowercase hex of the serial number, without separators.
+  // Hex of the serial number's bytes, without separators, as
+  // `openssl x509 -serial` prints them, in lowercase ("0abcde").
   std::string serial_hex;
   // Lowercase hex SHA-256 of the DER certificate, and of the DER
   // SubjectPublicKeyInfo (the "SPKI pin").

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "src/tls/openssl_helpers.h"
+
 namespace wif::tls {
 
 enum class MinVersion { kTls12, kTls13 };
@@ -22,8 +24,8 @@ enum class MinVersion { kTls12, kTls13 };
 struct ContextOptions {
   std::string cert_file;  // leaf, optionally followed by its intermediates
   std::string key_file;
-  std::string key_passphrase_file;  // empty: the key is not encrypted
-  std::string client_ca_file;       // trust anchors for client certificates
+  std::string key_passphrase_file;        // empty: the key is not encrypted
+  std::string client_ca_file;             // trust anchors for client certificates
   std::string client_intermediates_file;  // untrusted, only to build chains
   std::vector<std::string> crl_files;
   bool crl_check_chain = false;  // false: check the leaf only
@@ -58,14 +60,14 @@ class ServerContext {
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
-  SSL_CTX* native() const { return ctx_; }
+  SSL_CTX* native() const { return ctx_.get(); }
   const CertificateSummary& server_certificate() const { return server_certificate_; }
   const std::vector<CertificateSummary>& anchors() const { return anchors_; }
 
  private:
   ServerContext() = default;
 
-  SSL_CTX* ctx_ = nullptr;
+  SslCtxPtr ctx_;
   CertificateSummary server_certificate_;
   std::vector<CertificateSummary> anchors_;
 };

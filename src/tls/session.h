@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/tls/openssl_helpers.h"
 #include "src/tls/peer_identity.h"
 #include "src/tls/server_context.h"
 
@@ -55,20 +56,30 @@ class Session {
   void feed(const char* data, size_t len);
 
   // Drives the handshake with what was fed so far. Once it returns kOk,
-  // established() is true and peer() is set.
+  // established() is true and peer() is set. After every call (kOk too: a
+  // TLS 1.3 server sends its session tickets then; kFailed too: the alert)
+  // the owner flushes pending_ciphertext() to the peer.
   Status handshake();
   bool established() const { return established_; }
   bool resumed() const;
+  // The negotiated version ("TLSv1.3") and cipher, for debug logs.
+  std::string_view protocol_version() const;
+  std::string_view cipher_name() const;
 
   // Decrypts every complete record available and appends the plaintext to
   // out. kOk if anything was appended or nothing is pending, kClosed on
-  // close_notify, kFailed on a fatal error.
+  // close_notify (after appending what came before it), kFailed on a fatal
+  // error. Only once established(). May queue ciphertext (a TLS 1.3
+  // KeyUpdate answer, an alert) for the owner to flush.
   Status read(std::string& out);
 
-  // Encrypts plaintext; the records go to the write BIO.
+  // Encrypts plaintext; the records go to the write BIO. kOk or kFailed.
+  // Only once established().
   Status write(std::string_view plaintext);
 
-  // Queues close_notify in the write BIO (RFC 8446 section 6.1).
+  // Queues close_notify in the write BIO (RFC 8446 section 6.1). Does
+  // nothing before the handshake completes, after a failure (the alert
+  // already ends the connection) or when close_notify was already queued.
   void close();
 
   // Ciphertext waiting to go to the socket.
@@ -84,9 +95,10 @@ class Session {
   const PeerIdentity* peer() const { return peer_.get(); }
 
  private:
+  Status finish_handshake();
   Status fail_from_error(int ssl_error);
 
-  SSL* ssl_ = nullptr;
+  SslPtr ssl_;
   BIO* read_bio_ = nullptr;   // owned by ssl_
   BIO* write_bio_ = nullptr;  // owned by ssl_
   bool established_ = false;
