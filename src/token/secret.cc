@@ -1,0 +1,33 @@
+#include "src/token/secret.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+
+namespace wif::token {
+
+void Secret::wipe() {
+  if (!value_.empty()) {
+    OPENSSL_cleanse(value_.data(), value_.size());
+  }
+  value_.clear();
+}
+
+std::string Secret::fingerprint() const {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_len = 0;
+  if (EVP_Digest(value_.data(), value_.size(), digest.data(), &digest_len, EVP_sha256(),
+                 nullptr) != 1) {
+    return "unknown";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < 4; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace wif::token

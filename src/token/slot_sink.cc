@@ -1,0 +1,44 @@
+#include "src/token/slot_sink.h"
+
+#include "src/log/log.h"
+
+namespace wif::token {
+
+SlotSink::SlotSink(TokenStore& store, size_t index, const Clock& clock)
+    : store_(store), index_(index), clock_(clock) {}
+
+void SlotSink::publish(std::shared_ptr<Token> token) {
+  const int64_t now = clock_.now_ms();
+  const int64_t expires_in_s = token->expires_at_ms ? (*token->expires_at_ms - now) / 1000 : -1;
+  // Never the value: its length and a short fingerprint identify it.
+  log::info("token", "token_updated",
+            {{"token", store_.name(index_)},
+             {"origin", token->origin},
+             {"length", static_cast<uint64_t>(token->value.size())},
+             {"fingerprint", token->value.fingerprint()},
+             {"expires_in_s", expires_in_s}});
+  store_.publish(index_, std::move(token));
+  store_.set_next_attempt(index_, 0);
+  last_failure_.clear();
+}
+
+void SlotSink::failed(std::string_view reason, int64_t next_attempt_ms) {
+  const bool have_value = store_.current(index_) != nullptr;
+  store_.set_state(index_, have_value ? SlotState::kReady : SlotState::kFailing);
+  store_.set_next_attempt(index_, next_attempt_ms);
+  if (reason != last_failure_) {
+    last_failure_ = std::string(reason);
+    log::warn("token", "token_refresh_failed",
+              {{"token", store_.name(index_)},
+               {"reason", log::untrusted(reason)},
+               {"serving_cached", have_value}});
+  }
+}
+
+void SlotSink::withdraw(std::string_view reason) {
+  store_.withdraw(index_, SlotState::kFailing);
+  log::warn("token", "token_withdrawn",
+            {{"token", store_.name(index_)}, {"reason", log::untrusted(reason)}});
+}
+
+}  // namespace wif::token
