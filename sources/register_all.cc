@@ -1,0 +1,9 @@
+#include "sources/register_all.h"
+
+#include "sources/file/file_source.h"
+
+namespace wif::sources {
+
+void register_all(token::SourceRegistry& registry) { registry.add("file", make_file_source); }
+
+}  // namespace wif::sources
