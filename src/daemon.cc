@@ -1,0 +1,317 @@
+#include "src/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sources/register_all.h"
+#include "src/config/config.h"
+#include "src/log/log.h"
+#include "src/net/handler.h"
+#include "src/net/listener.h"
+#include "src/net/server.h"
+#include "src/tls/server_context.h"
+#include "src/token/slot_sink.h"
+#include "src/token/token_source.h"
+#include "src/token/token_store.h"
+#include "src/version.h"
+
+namespace wif {
+namespace {
+
+// Everything loaded and validated before anything starts.
+struct Loaded {
+  config::Config config;
+  std::shared_ptr<const tls::ServerContext> tls;
+  std::vector<std::unique_ptr<token::TokenSource>> sources;  // one per token
+};
+
+tls::ContextOptions tls_options(const config::TlsConfig& c) {
+  tls::ContextOptions o;
+  o.cert_file = c.cert;
+  o.key_file = c.key;
+  o.key_passphrase_file = c.key_passphrase_file;
+  o.client_ca_file = c.client_ca;
+  o.client_intermediates_file = c.client_intermediates;
+  o.crl_files = c.crl;
+  o.crl_check_chain = c.crl_check_chain;
+  o.min_version = c.min_version_13 ? tls::MinVersion::kTls13 : tls::MinVersion::kTls12;
+  o.verify_depth = c.verify_depth;
+  o.session_tickets = c.session_tickets;
+  return o;
+}
+
+void print_problems(const std::vector<std::string>& problems) {
+  for (const auto& p : problems) {
+    std::fprintf(stderr, "wif-tokend: %s\n", p.c_str());
+  }
+}
+
+// Loads the config, the TLS material and the sources, printing every problem
+// to standard error. nullopt when anything is wrong.
+std::optional<Loaded> load_all(const Options& options) {
+  Loaded loaded;
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  try {
+    loaded.config = config::load(options.config_path, cwd, config::process_environment());
+  } catch (const config::ConfigError& e) {
+    print_problems(e.messages());
+    return std::nullopt;
+  }
+
+  bool ok = true;
+  try {
+    loaded.tls = tls::ServerContext::build(tls_options(loaded.config.tls));
+  } catch (const tls::ContextError& e) {
+    std::fprintf(stderr, "wif-tokend: tls: %s\n", e.what());
+    ok = false;
+  }
+
+  token::SourceRegistry registry;
+  sources::register_all(registry);
+  config::Diagnostics diag;
+  for (const config::TokenConfig& t : loaded.config.tokens) {
+    if (!t.allow.empty()) {
+      // TODO: per-token allow rules (issue #4) are parsed but not enforced
+      // yet; serving would silently let every verified client through, so
+      // start-up refuses. src/authz/ matching the PeerIdentity fixes it.
+      diag.error(t.allow.front().mark, "tokens." + t.name + ".allow",
+                 "access rules are not supported by this build yet (expected an empty list)");
+    }
+    token::SourceContext context;
+    context.token_name = t.name;
+    context.base_dir = loaded.config.base_dir;
+    context.clock = &token::system_clock();
+    context.allow_exec = options.allow_exec;
+    loaded.sources.push_back(registry.create(t.source, context, diag));
+  }
+  if (!diag.ok()) {
+    print_problems(diag.messages());
+    ok = false;
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return loaded;
+}
+
+log::Format log_format(const config::LogConfig& c) {
+  return c.format == "json" ? log::Format::kJson : log::Format::kText;
+}
+
+std::string format_time(int64_t unix_seconds) {
+  const time_t t = static_cast<time_t>(unix_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+// The running daemon: owned by serve(), touched only on the control loop.
+class Daemon {
+ public:
+  explicit Daemon(Loaded loaded) : loaded_(std::move(loaded)) {}
+
+  int run();
+
+ private:
+  static void on_signal(uv_signal_t* handle, int signum);
+  void reload_tls();
+  void begin_shutdown();
+  std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
+
+  Loaded loaded_;
+  uv_loop_t loop_{};
+  std::unique_ptr<token::TokenStore> store_;
+  std::vector<std::unique_ptr<token::SlotSink>> sinks_;
+  std::unique_ptr<net::Server> server_;
+  uv_signal_t sigterm_{};
+  uv_signal_t sigint_{};
+  uv_signal_t sighup_{};
+  bool stopping_ = false;
+};
+
+std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener) const {
+  auto state = std::make_shared<net::ServeState>();
+  for (const config::TokenConfig& t : loaded_.config.tokens) {
+    net::TokenRoute route;
+    route.name = t.name;
+    route.minimal_response = t.minimal_response;
+    state->tokens.push_back(std::move(route));
+  }
+  state->router = metrics_listener ? net::metrics_listener_routes()
+                                   : net::token_listener_routes(state->tokens);
+  state->store = store_.get();
+  state->clock = &token::system_clock();
+  return state;
+}
+
+int Daemon::run() {
+  const config::Config& cfg = loaded_.config;
+  uv_loop_init(&loop_);
+
+  std::vector<std::string> names;
+  for (const auto& t : cfg.tokens) {
+    names.push_back(t.name);
+  }
+  store_ = std::make_unique<token::TokenStore>(names);
+
+  net::ServerOptions server_options;
+  server_options.listen = *config::parse_endpoint(cfg.listen);
+  server_options.workers = cfg.workers != 0 ? cfg.workers : uv_available_parallelism();
+  server_options.http = cfg.http;
+  if (!cfg.metrics.listen.empty()) {
+    server_options.metrics_listen = config::parse_endpoint(cfg.metrics.listen);
+  }
+  server_options.token_state = make_state(false);
+  server_options.metrics_state = make_state(true);
+  server_options.tls = loaded_.tls;
+  server_ = std::make_unique<net::Server>(std::move(server_options));
+
+  const tls::CertificateSummary& cert = loaded_.tls->server_certificate();
+  log::info("main", "starting",
+            {{"version", WIF_TOKEND_VERSION},
+             {"config", cfg.file.empty() ? std::string("(built-in defaults)") : cfg.file},
+             {"cert_subject", log::untrusted(cert.subject)},
+             {"cert_not_after", format_time(cert.not_after_unix)},
+             {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())}});
+
+  for (size_t i = 0; i < loaded_.sources.size(); ++i) {
+    sinks_.push_back(std::make_unique<token::SlotSink>(*store_, i, token::system_clock()));
+    log::info("main", "token_source",
+              {{"token", cfg.tokens[i].name},
+               {"source", log::untrusted(loaded_.sources[i]->describe())}});
+    const int rc = loaded_.sources[i]->start(&loop_, *sinks_[i]);
+    if (rc != 0) {
+      log::error("main", "source_start_failed",
+                 {{"token", cfg.tokens[i].name}, {"error", uv_strerror(rc)}});
+      return 1;
+    }
+  }
+
+  if (std::string error = server_->start(&loop_); !error.empty()) {
+    log::error("net", "cannot_listen", {{"error", error}});
+    return 1;
+  }
+
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_init(&loop_, &sighup_);
+  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
+    s->data = this;
+  }
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sighup_, on_signal, SIGHUP);
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  server_->join();
+  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) {
+    log::warn("main", "loop_not_closed");
+  }
+  log::info("main", "stopped");
+  return 0;
+}
+
+void Daemon::on_signal(uv_signal_t* handle, int signum) {
+  auto* d = static_cast<Daemon*>(handle->data);
+  if (signum == SIGHUP) {
+    d->reload_tls();
+    return;
+  }
+  if (d->stopping_) {
+    log::warn("main", "forced_exit", {{"signal", signum}});
+    _exit(1);
+  }
+  d->begin_shutdown();
+}
+
+void Daemon::reload_tls() {
+  try {
+    auto context = tls::ServerContext::build(tls_options(loaded_.config.tls));
+    const tls::CertificateSummary& cert = context->server_certificate();
+    server_->swap_tls(std::move(context));
+    log::info("tls", "reload_applied",
+              {{"cert_subject", log::untrusted(cert.subject)},
+               {"cert_not_after", format_time(cert.not_after_unix)}});
+  } catch (const tls::ContextError& e) {
+    log::error("tls", "reload_rejected", {{"reason", log::untrusted(e.what())}});
+  }
+}
+
+void Daemon::begin_shutdown() {
+  stopping_ = true;
+  log::info("main", "shutting_down",
+            {{"timeout_ms", static_cast<uint64_t>(loaded_.config.shutdown_timeout_ms)}});
+  server_->request_stop(loaded_.config.shutdown_timeout_ms);
+  for (auto& source : loaded_.sources) {
+    source->stop([] {});
+  }
+  // Signal handles stay armed for a second signal but no longer keep the
+  // loop alive.
+  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(s));
+  }
+}
+
+}  // namespace
+
+int serve(const Options& options) {
+  signal(SIGPIPE, SIG_IGN);  // a peer that vanished is an error return, not a signal
+  std::optional<Loaded> loaded = load_all(options);
+  if (!loaded) {
+    return 2;
+  }
+  log::Level level = log::Level::kInfo;
+  log::parse_level(loaded->config.log.level, &level);
+  log::configure(level, log_format(loaded->config.log));
+  Daemon daemon(std::move(*loaded));
+  return daemon.run();
+}
+
+int check(const Options& options) {
+  std::optional<Loaded> loaded = load_all(options);
+  if (!loaded) {
+    std::fprintf(stderr, "wif-tokend: check failed\n");
+    return 2;
+  }
+  const config::Config& cfg = loaded->config;
+  std::printf("config: %s\n", cfg.file.empty() ? "(built-in defaults)" : cfg.file.c_str());
+  std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
+              cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
+
+  const tls::CertificateSummary& cert = loaded->tls->server_certificate();
+  std::printf("server certificate: %s (issuer %s), valid until %s; key matches\n",
+              cert.subject.c_str(), cert.issuer.c_str(), format_time(cert.not_after_unix).c_str());
+  int warnings = 0;
+  const int64_t now = std::time(nullptr);
+  if (cert.not_after_unix - now < 30 * 24 * 3600) {
+    std::printf("warning: the server certificate expires within 30 days\n");
+    ++warnings;
+  }
+  for (const tls::CertificateSummary& anchor : loaded->tls->anchors()) {
+    std::printf("client trust anchor: %s, valid until %s\n", anchor.subject.c_str(),
+                format_time(anchor.not_after_unix).c_str());
+  }
+  for (size_t i = 0; i < cfg.tokens.size(); ++i) {
+    std::printf("token %s: %s\n", cfg.tokens[i].name.c_str(),
+                loaded->sources[i]->describe().c_str());
+  }
+  std::printf("check passed%s\n", warnings != 0 ? " with warnings" : "");
+  return 0;
+}
+
+}  // namespace wif

@@ -1,0 +1,87 @@
+// Connection: one accepted TCP connection, gluing the socket (libuv), TLS
+// (tls::Session over memory BIOs) and HTTP (http::RequestParser).
+//
+// Bytes flow socket -> Session::feed -> Session::read -> parser -> handler ->
+// Session::write -> pending ciphertext -> uv_write. At most one uv_write is
+// in flight; ciphertext produced meanwhile waits in the Session's write BIO.
+// A plain (metrics) connection has no Session and passes bytes straight on.
+//
+// Owned by itself: created on accept, deleted in the close callback of its
+// last handle. Lives on its worker's loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "src/http/parser.h"
+#include "src/tls/session.h"
+
+namespace wif::net {
+
+class Worker;
+
+class Connection {
+ public:
+  // Accepts from `server`. On failure the connection deletes itself.
+  static void accept(Worker& worker, uv_stream_t* server);
+
+  // Worker drain: close now if idle, else after the answer in progress.
+  void drain();
+  // Worker shutdown timeout: close at once, without waiting for writes.
+  void abort();
+
+  Connection* next = nullptr;  // the worker's intrusive list
+  Connection* prev = nullptr;
+
+ private:
+  enum class Phase { kHandshake, kOpen, kClosing, kClosed };
+
+  Connection(Worker& worker, std::shared_ptr<const tls::ServerContext> tls);
+  ~Connection();
+
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* timer);
+  static void on_close(uv_handle_t* handle);
+
+  void received(const char* data, size_t len);
+  void advance_handshake();
+  void read_plaintext();
+  void process_requests();
+  void answer(const http::Request& request);
+  void answer_error(int status);
+  size_t pending_output() const;
+  void stop_reading();
+  void start_reading();
+  void encrypt_pending();
+  void flush();
+  void close_gracefully();
+  void close_now();
+  void set_deadline(uint64_t ms);
+  bool idle() const;
+
+  Worker& worker_;
+  const uint64_t id_;
+  std::shared_ptr<const tls::ServerContext> tls_context_;  // keeps the SSL_CTX alive
+  std::unique_ptr<tls::Session> tls_;                      // null: plain HTTP
+  http::RequestParser parser_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  uv_write_t write_req_{};
+  Phase phase_ = Phase::kHandshake;
+  bool write_in_flight_ = false;
+  bool close_after_flush_ = false;
+  bool header_deadline_armed_ = false;
+  bool reading_ = false;
+  bool counted_ = false;  // holds a place in active_connections
+  int handles_open_ = 0;
+  std::string plaintext_in_;   // decrypted bytes not yet parsed
+  std::string plaintext_out_;  // rendered answers, before encryption
+  std::string wire_out_;       // ciphertext handed to the in-flight uv_write
+};
+
+}  // namespace wif::net

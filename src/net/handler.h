@@ -1,0 +1,55 @@
+// Handler: turns one parsed request into one complete answer.
+//
+// Pure request -> bytes, with no I/O: routing, the token lookup (one atomic
+// load), readiness, and rendering into the connection's output buffer. The
+// ServeState it reads is an immutable snapshot shared by every worker of a
+// listener; the handler itself is stateless and safe on any thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/http/request.h"
+#include "src/http/router.h"
+#include "src/tls/peer_identity.h"
+#include "src/token/clock.h"
+#include "src/token/token_store.h"
+
+namespace wif::net {
+
+struct TokenRoute {
+  std::string name;
+  bool minimal_response = false;
+  int64_t min_remaining_ms = 0;  // extra margin on top of the source's own
+};
+
+struct ServeState {
+  http::Router router;
+  std::vector<TokenRoute> tokens;  // index = TokenStore index
+  const token::TokenStore* store = nullptr;
+  const token::Clock* clock = nullptr;
+  // Renders the Prometheus exposition for /metrics; unset: /metrics is 404.
+  std::function<void(std::string& out)> render_metrics;
+};
+
+struct Answer {
+  int status = 200;
+  bool close = false;  // the connection must close after this answer
+};
+
+// Appends the whole response for `request` to out.
+Answer handle_request(const ServeState& state, const http::Request& request,
+                      const tls::PeerIdentity* peer, std::string& out);
+
+// Appends a JSON error answer (400, 408, 413, 431, 505 ...) that closes.
+void render_error(int status, bool http10, std::string& out);
+
+// The routes of the mTLS listener: "/", "/get_wif_token" (when a token is
+// named "wif"), "/v1/tokens/NAME", "/healthz", "/readyz".
+http::Router token_listener_routes(const std::vector<TokenRoute>& tokens);
+// The routes of the plain metrics listener: "/metrics", "/healthz", "/readyz".
+http::Router metrics_listener_routes();
+
+}  // namespace wif::net

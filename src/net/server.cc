@@ -1,0 +1,104 @@
+#include "src/net/server.h"
+
+#include <unistd.h>
+
+#include "src/log/log.h"
+#include "src/net/listener.h"
+
+namespace wif::net {
+namespace {
+constexpr int kBacklog = 4096;
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {
+  tls_.store(options_.tls);
+  mtls_.serve = options_.token_state;
+  mtls_.http = options_.http;
+  mtls_.tls = &tls_;
+  mtls_.name = "mtls";
+  metrics_.serve = options_.metrics_state;
+  metrics_.http = options_.http;
+  metrics_.name = "metrics";
+}
+
+Server::~Server() = default;
+
+std::string Server::start(uv_loop_t* control_loop) {
+  // Bind everything before starting anything, so a busy port fails start-up
+  // cleanly. The first socket fixes the port (it may have been 0) and the
+  // others join it.
+  std::vector<int> fds;
+  config::Endpoint endpoint = options_.listen;
+  for (unsigned i = 0; i < options_.workers; ++i) {
+    ListenResult r = open_listener(endpoint, kBacklog);
+    if (r.fd < 0) {
+      for (int fd : fds) {
+        close(fd);
+      }
+      return r.error;
+    }
+    endpoint.port = r.port;
+    fds.push_back(r.fd);
+  }
+  port_ = endpoint.port;
+
+  int metrics_fd = -1;
+  if (options_.metrics_listen) {
+    ListenResult r = open_listener(*options_.metrics_listen, 128);
+    if (r.fd < 0) {
+      for (int fd : fds) {
+        close(fd);
+      }
+      return r.error;
+    }
+    metrics_fd = r.fd;
+    metrics_port_ = r.port;
+  }
+
+  for (unsigned i = 0; i < fds.size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, fds[i], mtls_));
+  }
+  for (auto& worker : workers_) {
+    const int rc = worker->start_thread();
+    if (rc != 0) {
+      return std::string("starting a worker thread: ") + uv_strerror(rc);
+    }
+  }
+  log::info("net", "listening",
+            {{"listener", "mtls"},
+             {"addr", format_endpoint(options_.listen.host, port_)},
+             {"workers", static_cast<unsigned>(workers_.size())}});
+
+  if (metrics_fd >= 0) {
+    metrics_worker_ = std::make_unique<Worker>(0, metrics_fd, metrics_);
+    const int rc = metrics_worker_->attach(control_loop);
+    if (rc != 0) {
+      return "metrics listener: " + std::string(uv_strerror(rc));
+    }
+    log::info("net", "listening",
+              {{"listener", "metrics"},
+               {"addr", format_endpoint(options_.metrics_listen->host, metrics_port_)}});
+  }
+  return "";
+}
+
+void Server::swap_tls(std::shared_ptr<const tls::ServerContext> context) {
+  tls_.store(std::move(context), std::memory_order_release);
+}
+
+void Server::request_stop(uint64_t timeout_ms) {
+  for (auto& worker : workers_) {
+    worker->request_stop(timeout_ms);
+  }
+  if (metrics_worker_) {
+    metrics_worker_->request_stop(timeout_ms);
+  }
+}
+
+void Server::join() {
+  for (auto& worker : workers_) {
+    worker->join();
+  }
+}
+
+}  // namespace wif::net

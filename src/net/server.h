@@ -1,0 +1,70 @@
+// Server: the listeners and their workers.
+//
+// The mTLS listener gets one Worker thread per core, each with its own
+// SO_REUSEPORT socket; the plain metrics listener (/metrics, /healthz,
+// /readyz) runs as one Worker on the control loop. Created, started, reloaded
+// and stopped from the control loop (main thread) only.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/config/config.h"
+#include "src/net/handler.h"
+#include "src/net/worker.h"
+#include "src/tls/server_context.h"
+
+namespace wif::net {
+
+struct ServerOptions {
+  config::Endpoint listen;
+  unsigned workers = 1;
+  config::HttpConfig http;
+  std::optional<config::Endpoint> metrics_listen;
+  std::shared_ptr<const ServeState> token_state;
+  std::shared_ptr<const ServeState> metrics_state;
+  std::shared_ptr<const tls::ServerContext> tls;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every socket, then starts the workers. Returns "" or a message
+  // naming the address and the system error.
+  std::string start(uv_loop_t* control_loop);
+
+  // New connections use `context` from now on; connections already open keep
+  // the one they started with.
+  void swap_tls(std::shared_ptr<const tls::ServerContext> context);
+
+  // Stops accepting and drains every worker (see Worker::request_stop).
+  void request_stop(uint64_t timeout_ms);
+  // Blocks until the worker threads have ended. Call after request_stop().
+  void join();
+
+  uint16_t port() const { return port_; }
+  uint16_t metrics_port() const { return metrics_port_; }
+  const SharedListenerState& mtls_state() const { return mtls_; }
+  const SharedListenerState& metrics_listener_state() const { return metrics_; }
+
+ private:
+  ServerOptions options_;
+  std::atomic<std::shared_ptr<const tls::ServerContext>> tls_;
+  SharedListenerState mtls_;
+  SharedListenerState metrics_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Worker> metrics_worker_;
+  uint16_t port_ = 0;
+  uint16_t metrics_port_ = 0;
+};
+
+}  // namespace wif::net

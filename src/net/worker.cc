@@ -1,0 +1,166 @@
+#include "src/net/worker.h"
+
+#include <unistd.h>
+
+#include "src/log/log.h"
+#include "src/net/connection.h"
+
+namespace wif::net {
+namespace {
+constexpr int kBacklog = 4096;
+}
+
+Worker::Worker(unsigned index, int listen_fd, SharedListenerState& shared)
+    : index_(index),
+      listen_fd_(listen_fd),
+      shared_(shared),
+      read_buffer_(new char[kReadBufferBytes]) {}
+
+Worker::~Worker() {
+  if (loop_ == nullptr && listen_fd_ >= 0) {
+    close(listen_fd_);  // never handed to libuv
+  }
+}
+
+int Worker::open_handles() {
+  int rc = uv_tcp_init(loop_, &listener_);
+  if (rc != 0) {
+    return rc;
+  }
+  listener_.data = this;
+  rc = uv_tcp_open(&listener_, listen_fd_);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, on_connection);
+  }
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    return rc;
+  }
+  uv_async_init(loop_, &stop_async_, on_stop);
+  stop_async_.data = this;
+  uv_timer_init(loop_, &force_timer_);
+  force_timer_.data = this;
+  return 0;
+}
+
+int Worker::start_thread() {
+  own_loop_ = std::make_unique<uv_loop_t>();
+  int rc = uv_loop_init(own_loop_.get());
+  if (rc != 0) {
+    own_loop_.reset();
+    return rc;
+  }
+  loop_ = own_loop_.get();
+  rc = open_handles();
+  if (rc != 0) {
+    uv_run(loop_, UV_RUN_NOWAIT);  // let the listener's close callback run
+    uv_loop_close(loop_);
+    return rc;
+  }
+  rc = uv_thread_create(&thread_, thread_main, this);
+  if (rc != 0) {
+    return rc;
+  }
+  threaded_ = true;
+  return 0;
+}
+
+int Worker::attach(uv_loop_t* loop) {
+  loop_ = loop;
+  return open_handles();
+}
+
+void Worker::thread_main(void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  uv_run(w->loop_, UV_RUN_DEFAULT);
+}
+
+void Worker::request_stop(uint64_t timeout_ms) {
+  stop_timeout_ms_.store(timeout_ms, std::memory_order_relaxed);
+  uv_async_send(&stop_async_);
+}
+
+void Worker::join() {
+  if (!threaded_) {
+    return;
+  }
+  uv_thread_join(&thread_);
+  threaded_ = false;
+  const int rc = uv_loop_close(loop_);
+  if (rc != 0) {
+    log::error("net", "loop_close_failed", {{"worker", index_}, {"error", uv_err_name(rc)}});
+  }
+}
+
+void Worker::on_connection(uv_stream_t* server, int status) {
+  auto* w = static_cast<Worker*>(server->data);
+  if (status != 0) {
+    log::warn("net", "accept_failed", {{"listener", w->shared_.name}, {"error", uv_err_name(status)}});
+    return;
+  }
+  Connection::accept(*w, server);
+}
+
+void Worker::on_stop(uv_async_t* async) { static_cast<Worker*>(async->data)->begin_drain(); }
+
+void Worker::begin_drain() {
+  if (draining_) {
+    return;
+  }
+  draining_ = true;
+  // Closing the socket refuses what the kernel queued for this worker but
+  // it had not accepted yet; a second daemon on the same port (SO_REUSEPORT)
+  // takes new connections from here on.
+  uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  uv_timer_start(&force_timer_, on_force_close, stop_timeout_ms_.load(std::memory_order_relaxed),
+                 0);
+  for (Connection* c = first_; c != nullptr;) {
+    Connection* next = c->next;
+    c->drain();
+    c = next;
+  }
+  maybe_finish();
+}
+
+void Worker::on_force_close(uv_timer_t* timer) {
+  auto* w = static_cast<Worker*>(timer->data);
+  log::warn("net", "shutdown_timeout", {{"listener", w->shared_.name}, {"worker", w->index_}});
+  for (Connection* c = w->first_; c != nullptr;) {
+    Connection* next = c->next;
+    c->abort();
+    c = next;
+  }
+}
+
+void Worker::maybe_finish() {
+  if (!draining_ || finished_ || first_ != nullptr) {
+    return;
+  }
+  finished_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&force_timer_), nullptr);
+}
+
+void Worker::add(Connection* connection) {
+  connection->prev = nullptr;
+  connection->next = first_;
+  if (first_ != nullptr) {
+    first_->prev = connection;
+  }
+  first_ = connection;
+}
+
+void Worker::remove(Connection* connection) {
+  if (connection->prev != nullptr) {
+    connection->prev->next = connection->next;
+  } else if (first_ == connection) {
+    first_ = connection->next;
+  }
+  if (connection->next != nullptr) {
+    connection->next->prev = connection->prev;
+  }
+  connection->next = connection->prev = nullptr;
+  maybe_finish();
+}
+
+}  // namespace wif::net

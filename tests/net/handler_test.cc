@@ -1,0 +1,114 @@
+#include "src/net/handler.h"
+
+#include <gtest/gtest.h>
+
+#include "src/token/secret.h"
+#include "src/token/token.h"
+
+namespace wif::net {
+namespace {
+
+class FakeClock final : public token::Clock {
+ public:
+  int64_t now_ms() const override { return now; }
+  int64_t now = 1'000'000;
+};
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  HandlerTest() : store_({"wif", "build"}) {
+    state_.tokens = {{"wif", false, 0}, {"build", true, 0}};
+    state_.router = token_listener_routes(state_.tokens);
+    state_.store = &store_;
+    state_.clock = &clock_;
+  }
+
+  void publish(size_t index, std::string value, std::optional<int64_t> expires_at_ms) {
+    auto t = std::make_shared<token::Token>();
+    t->value = token::Secret(std::move(value));
+    t->expires_at_ms = expires_at_ms;
+    token::render_bodies(*t);
+    store_.publish(index, std::move(t));
+  }
+
+  std::string get(std::string target, http::Method method = http::Method::kGet) {
+    http::Request r;
+    r.method = method;
+    r.target = std::move(target);
+    std::string out;
+    last_ = handle_request(state_, r, nullptr, out);
+    return out;
+  }
+
+  static std::string body_of(const std::string& response) {
+    return response.substr(response.find("\r\n\r\n") + 4);
+  }
+
+  FakeClock clock_;
+  token::TokenStore store_;
+  ServeState state_;
+  Answer last_;
+};
+
+TEST_F(HandlerTest, ServesTheWifTokenOnTheOriginalPath) {
+  publish(0, "tok", std::nullopt);
+  const std::string r = get("/get_wif_token");
+  EXPECT_EQ(last_.status, 200);
+  EXPECT_EQ(body_of(r), R"({"access_token":"tok","token_type":"Bearer"})");
+  EXPECT_NE(r.find("Cache-Control: no-store\r\n"), std::string::npos);
+}
+
+TEST_F(HandlerTest, ExpiresInCountsTheWholeSecondsLeft) {
+  publish(0, "tok", clock_.now + 90'500);
+  EXPECT_EQ(body_of(get("/v1/tokens/wif")),
+            R"({"access_token":"tok","token_type":"Bearer","expires_in":90})");
+  clock_.now += 30'000;
+  EXPECT_EQ(body_of(get("/v1/tokens/wif")),
+            R"({"access_token":"tok","token_type":"Bearer","expires_in":60})");
+}
+
+TEST_F(HandlerTest, MinimalResponseCarriesOnlyTheToken) {
+  publish(1, "b", clock_.now + 100'000);
+  EXPECT_EQ(body_of(get("/v1/tokens/build")), R"({"access_token":"b"})");
+}
+
+TEST_F(HandlerTest, NoValueAnswers503WithRetryAfterAndNamesOnlyTheToken) {
+  store_.set_next_attempt(0, clock_.now + 4'200);
+  const std::string r = get("/get_wif_token");
+  EXPECT_EQ(last_.status, 503);
+  EXPECT_NE(r.find("Retry-After: 5\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(r),
+            R"({"error":"temporarily_unavailable","error_description":"token wif has no valid value yet"})");
+}
+
+TEST_F(HandlerTest, AnExpiredTokenIsNeverServed) {
+  publish(0, "old", clock_.now - 1);
+  const std::string r = get("/get_wif_token");
+  EXPECT_EQ(last_.status, 503);
+  EXPECT_EQ(r.find("old"), std::string::npos);
+}
+
+TEST_F(HandlerTest, ReadyzNamesTheTokensWithoutValue) {
+  publish(0, "tok", std::nullopt);
+  EXPECT_EQ(body_of(get("/readyz")), R"({"status":"not_ready","tokens_not_ready":["build"]})");
+  EXPECT_EQ(last_.status, 503);
+  publish(1, "b", std::nullopt);
+  get("/readyz");
+  EXPECT_EQ(last_.status, 200);
+}
+
+TEST_F(HandlerTest, UnknownPathIs404AndPostIs405WithAllow) {
+  get("/get_wif_token/");
+  EXPECT_EQ(last_.status, 404);
+  const std::string r = get("/get_wif_token", http::Method::kPost);
+  EXPECT_EQ(last_.status, 405);
+  EXPECT_NE(r.find("Allow: GET, HEAD\r\n"), std::string::npos);
+}
+
+TEST_F(HandlerTest, MetricsAreNotServedOnTheTokenListener) {
+  get("/metrics");
+  EXPECT_EQ(last_.status, 404);
+}
+
+}  // namespace
+}  // namespace wif::net
