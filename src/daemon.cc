@@ -14,6 +14,7 @@
 #include "sources/register_all.h"
 #include "src/config/config.h"
 #include "src/log/log.h"
+#include "src/metrics/metrics.h"
 #include "src/net/handler.h"
 #include "src/net/listener.h"
 #include "src/net/server.h"
@@ -128,10 +129,12 @@ class Daemon {
   void reload_tls();
   void begin_shutdown();
   std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
+  void report_state(metrics::State& out) const;
 
   Loaded loaded_;
   uv_loop_t loop_{};
   std::unique_ptr<token::TokenStore> store_;
+  std::unique_ptr<metrics::Metrics> metrics_;
   std::vector<std::unique_ptr<token::SlotSink>> sinks_;
   std::unique_ptr<net::Server> server_;
   uv_signal_t sigterm_{};
@@ -148,11 +151,42 @@ std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener)
     route.minimal_response = t.minimal_response;
     state->tokens.push_back(std::move(route));
   }
-  state->router = metrics_listener ? net::metrics_listener_routes()
-                                   : net::token_listener_routes(state->tokens);
+  state->router =
+      metrics_listener ? net::metrics_listener_routes() : net::token_listener_routes(state->tokens);
   state->store = store_.get();
   state->clock = &token::system_clock();
+  if (metrics_listener) {
+    state->render_metrics = [m = metrics_.get()](std::string& out) { m->render(out); };
+  }
   return state;
+}
+
+// Runs at each scrape, possibly on a worker thread: reads only the store and
+// the current TLS context snapshot, both safe from any thread.
+void Daemon::report_state(metrics::State& out) const {
+  const int64_t now_ms = token::system_clock().now_ms();
+  out.now_seconds = static_cast<double>(now_ms) / 1000.0;
+  for (size_t i = 0; i < store_->size(); ++i) {
+    metrics::TokenState t;
+    t.name = store_->name(i);
+    const std::shared_ptr<const token::Token> token = store_->current(i);
+    if (token) {
+      t.available = token::TokenStore::servable(*token, now_ms, 0);
+      t.obtained_seconds = static_cast<double>(token->obtained_at_ms) / 1000.0;
+      if (token->expires_at_ms) {
+        t.expiry_seconds = static_cast<double>(*token->expires_at_ms) / 1000.0;
+      }
+    }
+    out.tokens.push_back(std::move(t));
+  }
+  const std::shared_ptr<const tls::ServerContext> tls = server_->tls_context();
+  const auto add = [&out](std::string role, const tls::CertificateSummary& c) {
+    out.certificates.push_back({std::move(role), c.subject, static_cast<double>(c.not_after_unix)});
+  };
+  add("server", tls->server_certificate());
+  for (const tls::CertificateSummary& anchor : tls->anchors()) {
+    add("client_ca", anchor);
+  }
 }
 
 int Daemon::run() {
@@ -164,6 +198,8 @@ int Daemon::run() {
     names.push_back(t.name);
   }
   store_ = std::make_unique<token::TokenStore>(names);
+  metrics_ = std::make_unique<metrics::Metrics>(
+      names, metrics::BuildInfo{WIF_TOKEND_VERSION, tls::openssl_version(), uv_version_string()});
 
   net::ServerOptions server_options;
   server_options.listen = *config::parse_endpoint(cfg.listen);
@@ -175,7 +211,9 @@ int Daemon::run() {
   server_options.token_state = make_state(false);
   server_options.metrics_state = make_state(true);
   server_options.tls = loaded_.tls;
+  server_options.metrics = metrics_.get();
   server_ = std::make_unique<net::Server>(std::move(server_options));
+  metrics_->set_state_provider([this](metrics::State& out) { report_state(out); });
 
   const tls::CertificateSummary& cert = loaded_.tls->server_certificate();
   log::info("main", "starting",
@@ -186,7 +224,8 @@ int Daemon::run() {
              {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())}});
 
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
-    sinks_.push_back(std::make_unique<token::SlotSink>(*store_, i, token::system_clock()));
+    sinks_.push_back(
+        std::make_unique<token::SlotSink>(*store_, i, token::system_clock(), *metrics_));
     log::info("main", "token_source",
               {{"token", cfg.tokens[i].name},
                {"source", log::untrusted(loaded_.sources[i]->describe())}});
@@ -244,10 +283,12 @@ void Daemon::reload_tls() {
     auto context = tls::ServerContext::build(tls_options(loaded_.config.tls));
     const tls::CertificateSummary& cert = context->server_certificate();
     server_->swap_tls(std::move(context));
+    metrics_->count_reload(metrics::ReloadKind::kTls, true);
     log::info("tls", "reload_applied",
               {{"cert_subject", log::untrusted(cert.subject)},
                {"cert_not_after", format_time(cert.not_after_unix)}});
   } catch (const tls::ContextError& e) {
+    metrics_->count_reload(metrics::ReloadKind::kTls, false);
     log::error("tls", "reload_rejected", {{"reason", log::untrusted(e.what())}});
   }
 }

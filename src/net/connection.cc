@@ -2,7 +2,7 @@
 
 #include <sys/socket.h>
 
-#include <chrono>
+#include <optional>
 
 #include "src/log/log.h"
 #include "src/net/handler.h"
@@ -24,6 +24,88 @@ http::ParserLimits parser_limits(const config::HttpConfig& http) {
   http::ParserLimits limits;
   limits.max_header_bytes = http.max_header_bytes;
   return limits;
+}
+
+// The metric label sets are the metrics layer's own; these map onto them.
+metrics::Route route_of(http::RouteKind kind) {
+  switch (kind) {
+    case http::RouteKind::kRoot:
+      return metrics::Route::kRoot;
+    case http::RouteKind::kToken:
+      return metrics::Route::kToken;
+    case http::RouteKind::kHealthz:
+      return metrics::Route::kHealthz;
+    case http::RouteKind::kReadyz:
+      return metrics::Route::kReadyz;
+    case http::RouteKind::kMetrics:
+      return metrics::Route::kMetrics;
+    case http::RouteKind::kNotFound:
+      return metrics::Route::kNotFound;
+  }
+  return metrics::Route::kNotFound;
+}
+
+metrics::Method method_of(http::Method method) {
+  switch (method) {
+    case http::Method::kGet:
+      return metrics::Method::kGet;
+    case http::Method::kHead:
+      return metrics::Method::kHead;
+    case http::Method::kPost:
+      return metrics::Method::kPost;
+    case http::Method::kPut:
+      return metrics::Method::kPut;
+    case http::Method::kDelete:
+      return metrics::Method::kDelete;
+    case http::Method::kPatch:
+      return metrics::Method::kPatch;
+    case http::Method::kOptions:
+      return metrics::Method::kOptions;
+    case http::Method::kTrace:
+      return metrics::Method::kTrace;
+    case http::Method::kConnect:
+      return metrics::Method::kConnect;
+    case http::Method::kOther:
+      return metrics::Method::kOther;
+  }
+  return metrics::Method::kOther;
+}
+
+metrics::Handshake handshake_of(tls::Failure failure) {
+  switch (failure) {
+    case tls::Failure::kNone:
+      return metrics::Handshake::kOk;
+    case tls::Failure::kNoCertificate:
+      return metrics::Handshake::kNoCertificate;
+    case tls::Failure::kUnknownCa:
+      return metrics::Handshake::kUnknownCa;
+    case tls::Failure::kExpired:
+      return metrics::Handshake::kExpired;
+    case tls::Failure::kNotYetValid:
+      return metrics::Handshake::kNotYetValid;
+    case tls::Failure::kRevoked:
+      return metrics::Handshake::kRevoked;
+    case tls::Failure::kBadUsage:
+      return metrics::Handshake::kBadUsage;
+    case tls::Failure::kProtocol:
+      return metrics::Handshake::kProtocol;
+  }
+  return metrics::Handshake::kProtocol;
+}
+
+// Which token outcome a status means; nullopt for answers that are not about
+// the token (405 on a token path).
+std::optional<metrics::TokenResult> token_result_of(int status) {
+  switch (status) {
+    case 200:
+      return metrics::TokenResult::kServed;
+    case 403:
+      return metrics::TokenResult::kForbidden;
+    case 503:
+      return metrics::TokenResult::kUnavailable;
+    default:
+      return std::nullopt;
+  }
 }
 
 std::string peer_address(const uv_tcp_t& tcp) {
@@ -89,13 +171,15 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
   if (shared.active_connections.load(std::memory_order_relaxed) >= shared.http.max_connections) {
     // Over the limit: close at once so the connections already open keep
     // their share of the machine. Counted, logged at debug (per connection).
-    shared.refused_connections.fetch_add(1, std::memory_order_relaxed);
+    worker.counters().connections_refused.inc();
     log::debug("net", "connection_refused", {{"conn", c->id_}, {"reason", "max_connections"}});
     c->close_now();
     return;
   }
   shared.active_connections.fetch_add(1, std::memory_order_relaxed);
   c->counted_ = true;
+  c->accepted_ns_ = uv_hrtime();
+  worker.counters().connections_opened.inc();
 
   uv_tcp_nodelay(&c->tcp_, 1);
   rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp_), on_alloc, on_read);
@@ -125,7 +209,13 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   // EOF or a socket error: the peer is gone or has stopped sending. Answers
   // already produced still go out (a half-closed client may be reading).
   if (nread != UV_EOF) {
-    log::debug("net", "read_failed", {{"conn", c->id_}, {"error", uv_err_name(static_cast<int>(nread))}});
+    log::debug("net", "read_failed",
+               {{"conn", c->id_}, {"error", uv_err_name(static_cast<int>(nread))}});
+  }
+  if (c->phase_ == Phase::kHandshake && c->received_any_) {
+    // The peer gave up in the middle of a handshake. A connection that
+    // closes before sending anything (a port probe) is not a handshake.
+    c->worker_.counters().handshake(metrics::Handshake::kProtocol);
   }
   uv_read_stop(stream);
   c->reading_ = false;
@@ -139,6 +229,8 @@ void Connection::received(const char* data, size_t len) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) {
     return;
   }
+  received_any_ = true;
+  received_ns_ = uv_hrtime();
   if (!tls_) {
     plaintext_in_.append(data, len);
     process_requests();
@@ -157,6 +249,12 @@ void Connection::advance_handshake() {
   switch (tls_->handshake()) {
     case tls::Session::Status::kOk: {
       phase_ = Phase::kOpen;
+      metrics::DataPathCounters& counters = worker_.counters();
+      counters.handshake(metrics::Handshake::kOk);
+      counters.handshake_latency.observe(uv_hrtime() - accepted_ns_);
+      if (tls_->resumed()) {
+        counters.resumptions.inc();
+      }
       const tls::PeerIdentity* peer = tls_->peer();
       log::debug("tls", "handshake_ok",
                  {{"conn", id_},
@@ -170,6 +268,9 @@ void Connection::advance_handshake() {
       return;
     case tls::Session::Status::kClosed:
     case tls::Session::Status::kFailed:
+      worker_.counters().handshake(tls_->failure() == tls::Failure::kNone
+                                       ? metrics::Handshake::kProtocol
+                                       : handshake_of(tls_->failure()));
       log::debug("tls", "handshake_failed",
                  {{"conn", id_},
                   {"peer", peer_address(tcp_)},
@@ -221,6 +322,9 @@ void Connection::process_requests() {
       stop_reading();
       break;
     }
+    if (!parser_.in_message()) {
+      request_started_ns_ = received_ns_;
+    }
     size_t consumed = 0;
     const auto result =
         parser_.feed(plaintext_in_.data() + offset, plaintext_in_.size() - offset, &consumed);
@@ -257,26 +361,40 @@ void Connection::process_requests() {
 }
 
 void Connection::answer(const http::Request& request) {
-  const auto started = std::chrono::steady_clock::now();
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const Answer result = handle_request(*worker_.shared().serve, request, peer, plaintext_out_);
   header_deadline_armed_ = false;
 
+  const uint64_t duration_ns = uv_hrtime() - request_started_ns_;
+  metrics::DataPathCounters& counters = worker_.counters();
+  counters.request(route_of(result.route), method_of(request.method), result.status, duration_ns);
+  if (result.route == http::RouteKind::kToken) {
+    if (const auto outcome = token_result_of(result.status)) {
+      counters.token_request(result.token_index, *outcome);
+    }
+  }
+
   if (log::enabled(log::Level::kDebug)) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
-    log::debug("http", "request",
+    // The path only: a query string is the client's to fill, and may carry
+    // credentials, so only its length is logged.
+    const std::string_view target = request.target;
+    const size_t query = target.find('?');
+    const std::string_view path = target.substr(0, query);
+    const uint64_t query_bytes = query == std::string_view::npos ? 0 : target.size() - query - 1;
+    log::debug("http", "access",
                {{"conn", id_},
                 {"peer", peer_address(tcp_)},
                 {"subject", log::untrusted(peer ? peer->subject : "")},
                 {"serial", peer ? peer->serial_hex : std::string()},
+                {"fingerprint", peer ? peer->sha256_hex.substr(0, 16) : std::string()},
                 {"method", http::method_name(request.method)},
-                {"target", log::untrusted(request.target, 128)},
+                {"path", log::untrusted(path, 128)},
+                {"query_bytes", query_bytes},
+                {"route", http::route_label(result.route)},
                 {"status", result.status},
                 {"bytes", static_cast<uint64_t>(plaintext_out_.size() - before)},
-                {"duration_us", static_cast<int64_t>(micros)}});
+                {"duration_us", duration_ns / 1000}});
   }
   if (result.close || worker_.draining()) {
     close_gracefully();
@@ -284,6 +402,9 @@ void Connection::answer(const http::Request& request) {
 }
 
 void Connection::answer_error(int status) {
+  // The request never parsed whole, so it has no route or reliable method.
+  worker_.counters().request(metrics::Route::kInvalid, metrics::Method::kOther, status,
+                             uv_hrtime() - request_started_ns_);
   render_error(status, false, plaintext_out_);
   close_gracefully();
 }
@@ -398,6 +519,7 @@ void Connection::close_now() {
   phase_ = Phase::kClosed;
   if (counted_) {
     worker_.shared().active_connections.fetch_sub(1, std::memory_order_relaxed);
+    worker_.counters().connections_closed.inc();
     counted_ = false;
   }
   worker_.remove(this);
@@ -422,17 +544,22 @@ void Connection::on_timer(uv_timer_t* timer) {
   auto* c = static_cast<Connection*>(timer->data);
   switch (c->phase_) {
     case Phase::kHandshake:
+      c->worker_.counters().handshake(metrics::Handshake::kTimeout);
+      c->worker_.counters().timeout(metrics::Timeout::kHandshake);
       log::debug("tls", "handshake_timeout", {{"conn", c->id_}, {"peer", peer_address(c->tcp_)}});
       c->close_now();
       return;
     case Phase::kOpen:
       if (c->parser_.in_message()) {
+        c->worker_.counters().timeout(metrics::Timeout::kHeader);
         log::debug("http", "header_timeout", {{"conn", c->id_}});
         c->answer_error(408);
       } else if (c->write_in_flight_) {
+        c->worker_.counters().timeout(metrics::Timeout::kWrite);
         log::debug("net", "write_timeout", {{"conn", c->id_}});
         c->close_now();
       } else {
+        c->worker_.counters().timeout(metrics::Timeout::kIdle);
         c->close_gracefully();  // idle keep-alive connection
       }
       return;

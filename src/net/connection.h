@@ -78,6 +78,10 @@ class Connection {
   bool header_deadline_armed_ = false;
   bool reading_ = false;
   bool counted_ = false;  // holds a place in active_connections
+  bool received_any_ = false;
+  uint64_t accepted_ns_ = 0;         // uv_hrtime() at accept
+  uint64_t received_ns_ = 0;         // uv_hrtime() of the latest read
+  uint64_t request_started_ns_ = 0;  // the read that began the current request
   int handles_open_ = 0;
   std::string plaintext_in_;   // decrypted bytes not yet parsed
   std::string plaintext_out_;  // rendered answers, before encryption

@@ -85,11 +85,8 @@ Answer serve_ready(const ServeState& state, const http::Request& request, std::s
   return {503, !request.keep_alive};
 }
 
-}  // namespace
-
-Answer handle_request(const ServeState& state, const http::Request& request,
-                      const tls::PeerIdentity* /*peer*/, std::string& out) {
-  const http::RouteMatch match = state.router.match(request.method, request.target);
+Answer dispatch(const ServeState& state, const http::Request& request,
+                const http::RouteMatch& match, std::string& out) {
   if (match.kind == http::RouteKind::kNotFound) {
     http::render_response(out, head_for(request, 404), R"({"error":"not_found"})");
     return {404, !request.keep_alive};
@@ -128,6 +125,17 @@ Answer handle_request(const ServeState& state, const http::Request& request,
   }
   http::render_response(out, head_for(request, 404), R"({"error":"not_found"})");
   return {404, !request.keep_alive};
+}
+
+}  // namespace
+
+Answer handle_request(const ServeState& state, const http::Request& request,
+                      const tls::PeerIdentity* /*peer*/, std::string& out) {
+  const http::RouteMatch match = state.router.match(request.method, request.target);
+  Answer answer = dispatch(state, request, match, out);
+  answer.route = match.kind;
+  answer.token_index = match.token_index;
+  return answer;
 }
 
 void render_error(int status, bool http10, std::string& out) {

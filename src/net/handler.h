@@ -37,6 +37,9 @@ struct ServeState {
 struct Answer {
   int status = 200;
   bool close = false;  // the connection must close after this answer
+  // What answered, for metrics: the route kind, and for kToken the token.
+  http::RouteKind route = http::RouteKind::kNotFound;
+  size_t token_index = 0;
 };
 
 // Appends the whole response for `request` to out.

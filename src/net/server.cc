@@ -55,8 +55,16 @@ std::string Server::start(uv_loop_t* control_loop) {
     metrics_port_ = r.port;
   }
 
+  // Every worker's counters exist before the first thread starts, so a
+  // scrape never sees the set of counters change.
+  metrics::Metrics& metrics = *options_.metrics;
   for (unsigned i = 0; i < fds.size(); ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, fds[i], mtls_));
+    workers_.push_back(
+        std::make_unique<Worker>(i, fds[i], mtls_, metrics.add_worker(metrics::Listener::kMtls)));
+  }
+  if (metrics_fd >= 0) {
+    metrics_worker_ = std::make_unique<Worker>(0, metrics_fd, metrics_,
+                                               metrics.add_worker(metrics::Listener::kMetrics));
   }
   for (auto& worker : workers_) {
     const int rc = worker->start_thread();
@@ -69,8 +77,7 @@ std::string Server::start(uv_loop_t* control_loop) {
              {"addr", format_endpoint(options_.listen.host, port_)},
              {"workers", static_cast<unsigned>(workers_.size())}});
 
-  if (metrics_fd >= 0) {
-    metrics_worker_ = std::make_unique<Worker>(0, metrics_fd, metrics_);
+  if (metrics_worker_) {
     const int rc = metrics_worker_->attach(control_loop);
     if (rc != 0) {
       return "metrics listener: " + std::string(uv_strerror(rc));

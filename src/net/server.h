@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "src/config/config.h"
+#include "src/metrics/metrics.h"
 #include "src/net/handler.h"
 #include "src/net/worker.h"
 #include "src/tls/server_context.h"
@@ -29,6 +30,8 @@ struct ServerOptions {
   std::shared_ptr<const ServeState> token_state;
   std::shared_ptr<const ServeState> metrics_state;
   std::shared_ptr<const tls::ServerContext> tls;
+  // Where every worker counts; required, and outlives the Server.
+  metrics::Metrics* metrics = nullptr;
 };
 
 class Server {
@@ -45,6 +48,10 @@ class Server {
   // New connections use `context` from now on; connections already open keep
   // the one they started with.
   void swap_tls(std::shared_ptr<const tls::ServerContext> context);
+  // Any thread: the context new connections get now.
+  std::shared_ptr<const tls::ServerContext> tls_context() const {
+    return tls_.load(std::memory_order_acquire);
+  }
 
   // Stops accepting and drains every worker (see Worker::request_stop).
   void request_stop(uint64_t timeout_ms);

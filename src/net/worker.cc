@@ -10,10 +10,12 @@ namespace {
 constexpr int kBacklog = 4096;
 }
 
-Worker::Worker(unsigned index, int listen_fd, SharedListenerState& shared)
+Worker::Worker(unsigned index, int listen_fd, SharedListenerState& shared,
+               metrics::DataPathCounters& counters)
     : index_(index),
       listen_fd_(listen_fd),
       shared_(shared),
+      counters_(counters),
       read_buffer_(new char[kReadBufferBytes]) {}
 
 Worker::~Worker() {
@@ -95,7 +97,8 @@ void Worker::join() {
 void Worker::on_connection(uv_stream_t* server, int status) {
   auto* w = static_cast<Worker*>(server->data);
   if (status != 0) {
-    log::warn("net", "accept_failed", {{"listener", w->shared_.name}, {"error", uv_err_name(status)}});
+    log::warn("net", "accept_failed",
+              {{"listener", w->shared_.name}, {"error", uv_err_name(status)}});
     return;
   }
   Connection::accept(*w, server);

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "src/config/config.h"
+#include "src/metrics/data_path.h"
 #include "src/net/handler.h"
 #include "src/tls/server_context.h"
 
@@ -30,14 +31,16 @@ struct SharedListenerState {
   // Null for a plain-HTTP listener; else swapped atomically on reload, and
   // read once per new connection.
   std::atomic<std::shared_ptr<const tls::ServerContext>>* tls = nullptr;
+  // Checked against max_connections at each accept, by every worker.
   std::atomic<uint64_t> active_connections{0};
-  std::atomic<uint64_t> refused_connections{0};
   std::string name;  // "mtls" or "metrics", for logs
 };
 
 class Worker {
  public:
-  Worker(unsigned index, int listen_fd, SharedListenerState& shared);
+  // `counters` are this worker's own (Metrics::add_worker) and outlive it.
+  Worker(unsigned index, int listen_fd, SharedListenerState& shared,
+         metrics::DataPathCounters& counters);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -57,6 +60,7 @@ class Worker {
   // Loop thread only; used by connections.
   uv_loop_t* loop() const { return loop_; }
   SharedListenerState& shared() { return shared_; }
+  metrics::DataPathCounters& counters() { return counters_; }
   bool draining() const { return draining_; }
   uint64_t next_connection_id() { return (uint64_t{index_} << 40) | ++connections_made_; }
   // One read buffer per loop: libuv calls alloc then read back to back, and
@@ -79,6 +83,7 @@ class Worker {
   const unsigned index_;
   const int listen_fd_;
   SharedListenerState& shared_;
+  metrics::DataPathCounters& counters_;
   uv_loop_t* loop_ = nullptr;
   std::unique_ptr<uv_loop_t> own_loop_;
   uv_tcp_t listener_{};

@@ -1,5 +1,7 @@
 #include "src/tls/openssl_helpers.h"
 
+#include <openssl/crypto.h>
+
 #include <openssl/err.h>
 
 #include <algorithm>
@@ -70,5 +72,7 @@ std::string lowercase_hex(const unsigned char* bytes, size_t len) {
   }
   return hex;
 }
+
+std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION_STRING); }
 
 }  // namespace wif::tls

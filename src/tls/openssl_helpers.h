@@ -24,6 +24,9 @@
 
 namespace wif::tls {
 
+// The OpenSSL version the process runs with ("3.0.19"), for build info.
+std::string openssl_version();
+
 template <auto free_function>
 struct OpenSslFree {
   template <typename T>

@@ -4,8 +4,8 @@
 
 namespace wif::token {
 
-SlotSink::SlotSink(TokenStore& store, size_t index, const Clock& clock)
-    : store_(store), index_(index), clock_(clock) {}
+SlotSink::SlotSink(TokenStore& store, size_t index, const Clock& clock, metrics::Metrics& metrics)
+    : store_(store), index_(index), clock_(clock), metrics_(metrics) {}
 
 void SlotSink::publish(std::shared_ptr<Token> token) {
   const int64_t now = clock_.now_ms();
@@ -18,6 +18,7 @@ void SlotSink::publish(std::shared_ptr<Token> token) {
              {"fingerprint", token->value.fingerprint()},
              {"expires_in_s", expires_in_s}});
   store_.publish(index_, std::move(token));
+  metrics_.count_refresh(index_, metrics::RefreshResult::kOk);
   store_.set_next_attempt(index_, 0);
   last_failure_.clear();
 }
@@ -26,6 +27,7 @@ void SlotSink::failed(std::string_view reason, int64_t next_attempt_ms) {
   const bool have_value = store_.current(index_) != nullptr;
   store_.set_state(index_, have_value ? SlotState::kReady : SlotState::kFailing);
   store_.set_next_attempt(index_, next_attempt_ms);
+  metrics_.count_refresh(index_, metrics::RefreshResult::kFailed);
   if (reason != last_failure_) {
     last_failure_ = std::string(reason);
     log::warn("token", "token_refresh_failed",
@@ -37,6 +39,7 @@ void SlotSink::failed(std::string_view reason, int64_t next_attempt_ms) {
 
 void SlotSink::withdraw(std::string_view reason) {
   store_.withdraw(index_, SlotState::kFailing);
+  metrics_.count_refresh(index_, metrics::RefreshResult::kWithdrawn);
   log::warn("token", "token_withdrawn",
             {{"token", store_.name(index_)}, {"reason", log::untrusted(reason)}});
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "src/metrics/metrics.h"
 #include "src/token/clock.h"
 #include "src/token/token_source.h"
 #include "src/token/token_store.h"
@@ -12,7 +13,8 @@ namespace wif::token {
 
 class SlotSink final : public SourceSink {
  public:
-  SlotSink(TokenStore& store, size_t index, const Clock& clock);
+  // `metrics` counts every outcome; it and the store outlive the sink.
+  SlotSink(TokenStore& store, size_t index, const Clock& clock, metrics::Metrics& metrics);
 
   void publish(std::shared_ptr<Token> token) override;
   void failed(std::string_view reason, int64_t next_attempt_ms) override;
@@ -22,6 +24,7 @@ class SlotSink final : public SourceSink {
   TokenStore& store_;
   const size_t index_;
   const Clock& clock_;
+  metrics::Metrics& metrics_;
   std::string last_failure_;  // repeated failures are logged once
 };
 

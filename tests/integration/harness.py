@@ -6,6 +6,7 @@ and stops it by PID with SIGTERM at the end. Nothing here sleeps to
 synchronise: every wait polls a condition until a deadline.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -106,7 +107,11 @@ class Daemon:
         if self.proc.poll() is not None:
             raise AssertionError(f"wif-tokend exited with {self.proc.returncode}:\n{self.log_text()}")
         for line in self.log_text().splitlines():
-            if "event=listening" in line and f"listener={listener}" in line:
+            if line.startswith("{"):  # log.format: json
+                event = json.loads(line)
+                if event.get("event") == "listening" and event.get("listener") == listener:
+                    return event["addr"].rsplit(":", 1)[1]
+            elif "event=listening" in line and f"listener={listener}" in line:
                 return line.split("addr=")[1].split()[0].rsplit(":", 1)[1]
         return None
 
