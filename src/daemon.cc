@@ -222,6 +222,11 @@ int Daemon::run() {
              {"cert_subject", log::untrusted(cert.subject)},
              {"cert_not_after", format_time(cert.not_after_unix)},
              {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())}});
+  for (const tls::CertificateSummary& anchor : loaded_.tls->anchors()) {
+    log::info("tls", "client_anchor",
+              {{"subject", log::untrusted(anchor.subject)},
+               {"not_after", format_time(anchor.not_after_unix)}});
+  }
 
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
     sinks_.push_back(

@@ -168,6 +168,25 @@ void emit(Level level, std::string_view component, std::string_view event,
   write_line(line);
 }
 
+bool RateLimit::allow(uint64_t* suppressed) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return allow_at(ts.tv_sec, suppressed);
+}
+
+bool RateLimit::allow_at(int64_t second, uint64_t* suppressed) {
+  int64_t window = window_.load(std::memory_order_relaxed);
+  if (window != second && window_.compare_exchange_strong(window, second)) {
+    used_.store(0, std::memory_order_relaxed);  // one thread opens each new second
+  }
+  if (used_.fetch_add(1, std::memory_order_relaxed) < per_second_) {
+    *suppressed = refused_.exchange(0, std::memory_order_relaxed);
+    return true;
+  }
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 std::string untrusted(std::string_view text, size_t max_bytes) {
   std::string out;
   const size_t n = text.size() < max_bytes ? text.size() : max_bytes;

@@ -9,6 +9,7 @@
 // formatting, so a caller can only pass its fingerprint() or size().
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -68,6 +69,28 @@ inline void debug(std::string_view component, std::string_view event,
     emit(Level::kDebug, component, event, fields);
   }
 }
+
+// Lets at most `per_second` lines through in each second of the monotonic
+// clock, for lines that a flood of peers could repeat (accept failures).
+// One static instance per call site, shared by every thread; the first line
+// let through after some were held back reports how many in `suppressed`.
+class RateLimit {
+ public:
+  explicit constexpr RateLimit(uint32_t per_second) : per_second_(per_second) {}
+
+  // True when the caller may log now. *suppressed is set to the number of
+  // lines refused since the last one allowed.
+  bool allow(uint64_t* suppressed);
+
+  // For tests: the same decision at a given second.
+  bool allow_at(int64_t second, uint64_t* suppressed);
+
+ private:
+  const uint32_t per_second_;
+  std::atomic<int64_t> window_{-1};
+  std::atomic<uint32_t> used_{0};
+  std::atomic<uint64_t> refused_{0};
+};
 
 // Caps an untrusted string at max_bytes and replaces control and non-ASCII
 // bytes with '?', so it cannot forge a line or a field.

@@ -151,7 +151,12 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
 
   int rc = uv_tcp_init(worker.loop(), &c->tcp_);
   if (rc != 0) {
-    log::error("net", "tcp_init_failed", {{"error", uv_strerror(rc)}});
+    static log::RateLimit limit(5);
+    uint64_t suppressed = 0;
+    if (limit.allow(&suppressed)) {
+      log::error("net", "tcp_init_failed",
+                 {{"error", uv_strerror(rc)}, {"suppressed", suppressed}});
+    }
     delete c;
     return;
   }

@@ -97,8 +97,16 @@ void Worker::join() {
 void Worker::on_connection(uv_stream_t* server, int status) {
   auto* w = static_cast<Worker*>(server->data);
   if (status != 0) {
+    // Out of descriptors, a flood may fail every accept: log a few a second.
+    static log::RateLimit limit(5);
+    uint64_t suppressed = 0;
+    if (!limit.allow(&suppressed)) {
+      return;
+    }
     log::warn("net", "accept_failed",
-              {{"listener", w->shared_.name}, {"error", uv_err_name(status)}});
+              {{"listener", w->shared_.name},
+               {"error", uv_err_name(status)},
+               {"suppressed", suppressed}});
     return;
   }
   Connection::accept(*w, server);
