@@ -34,6 +34,7 @@ if ((${#missing[@]})); then
 fi
 
 if [[ ! -f $build/build.ninja ]]; then
-  meson setup "$build" "$root" >/dev/null
+  # Warnings are errors: the code is kept warning-free on Debian 12's compilers.
+  meson setup "$build" "$root" -Dwerror=true >/dev/null
 fi
 ninja -C "$build" >/dev/null || ninja -C "$build"
