@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sources/register_all.h"
+#include "tests/sources/source_harness.h"
 #include "tests/support/test_support.h"
 
 namespace wif::sources {
@@ -19,92 +20,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
+using testing::FakeClock;
 using ::testing::HasSubstr;
+using testing::LoopTest;
+using testing::RecordingSink;
 
-constexpr uint64_t kDeadlineMs = 5'000;
 // Long enough that the periodic re-read never fires inside a test that does
 // not ask for it: every reload a test sees comes from an inotify event.
 constexpr int64_t kNoPollMs = 3'600'000;
-
-class FakeClock final : public token::Clock {
- public:
-  explicit FakeClock(int64_t now_ms) : now_ms_(now_ms) {}
-  int64_t now_ms() const override { return now_ms_; }
-  void advance(int64_t ms) { now_ms_ += ms; }
-
- private:
-  int64_t now_ms_;
-};
-
-// Records everything a source reports, in order, with the token bytes copied
-// out so tests can assert on every value ever published.
-class RecordingSink final : public token::SourceSink {
- public:
-  enum class Kind { kPublish, kFailed, kWithdraw };
-  struct Event {
-    Kind kind;
-    std::string value;
-    std::optional<int64_t> expires_at_ms;
-    std::optional<int64_t> serve_until_ms;
-    int64_t obtained_at_ms = 0;
-    std::string origin;
-    std::string body_prefix;
-    std::string reason;
-    int64_t next_attempt_ms = 0;
-  };
-
-  void publish(std::shared_ptr<token::Token> token) override {
-    Event e{Kind::kPublish, std::string(token->value.reveal())};
-    e.expires_at_ms = token->expires_at_ms;
-    e.serve_until_ms = token->serve_until_ms;
-    e.obtained_at_ms = token->obtained_at_ms;
-    e.origin = token->origin;
-    e.body_prefix = token->body_prefix;
-    events.push_back(std::move(e));
-  }
-  void failed(std::string_view reason, int64_t next_attempt_ms) override {
-    Event e{Kind::kFailed};
-    e.reason = reason;
-    e.next_attempt_ms = next_attempt_ms;
-    events.push_back(std::move(e));
-  }
-  void withdraw(std::string_view reason) override {
-    Event e{Kind::kWithdraw};
-    e.reason = reason;
-    events.push_back(std::move(e));
-  }
-
-  std::vector<std::string> published() const {
-    std::vector<std::string> values;
-    for (const Event& e : events) {
-      if (e.kind == Kind::kPublish) {
-        values.push_back(e.value);
-      }
-    }
-    return values;
-  }
-  const Event* last(Kind kind) const {
-    for (auto it = events.rbegin(); it != events.rend(); ++it) {
-      if (it->kind == kind) {
-        return &*it;
-      }
-    }
-    return nullptr;
-  }
-  size_t count(Kind kind) const {
-    size_t n = 0;
-    for (const Event& e : events) {
-      n += e.kind == kind ? 1 : 0;
-    }
-    return n;
-  }
-  bool last_published_is(std::string_view value) const {
-    const Event* e = last(Kind::kPublish);
-    return e != nullptr && e->value == value;
-  }
-
-  std::vector<Event> events;
-};
 
 void write_atomically(const fs::path& path, std::string_view content) {
   const fs::path temp = path.parent_path() / (".tmp-" + path.filename().string());
@@ -125,26 +48,9 @@ void set_mtime(const fs::path& path, int64_t ms) {
   ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
 }
 
-// A real uv loop and a per-test folder. Every test ends by stopping the
-// source, closing every handle and checking that the loop closes.
-class FileSourceTest : public ::testing::Test {
+// A per-test folder and the source under test, on the fixture's real loop.
+class FileSourceTest : public LoopTest {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    ASSERT_EQ(uv_timer_init(&loop_, &deadline_), 0);
-    deadline_.data = &deadline_expired_;
-    ASSERT_EQ(uv_prepare_init(&loop_, &check_condition_), 0);
-    check_condition_.data = this;
-  }
-
-  void TearDown() override {
-    stop_source();
-    uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&check_condition_), nullptr);
-    EXPECT_EQ(uv_run(&loop_, UV_RUN_DEFAULT), 0);
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
-
   FileSourceOptions options_for(const fs::path& path) const {
     FileSourceOptions options;
     options.path = path.string();
@@ -157,38 +63,6 @@ class FileSourceTest : public ::testing::Test {
     ASSERT_EQ(source_->start(&loop_, sink_), 0);
   }
 
-  // Runs the loop until `condition` holds or kDeadlineMs pass. The condition
-  // is checked in a prepare callback, just before the loop would block, so
-  // a change made by a timer callback stops the loop at once.
-  bool run_until(const std::function<bool()>& condition) {
-    if (condition()) {
-      return true;
-    }
-    deadline_expired_ = false;
-    uv_timer_start(
-        &deadline_,
-        [](uv_timer_t* t) {
-          *static_cast<bool*>(t->data) = true;
-          uv_stop(t->loop);
-        },
-        kDeadlineMs, 0);
-    condition_ = &condition;
-    uv_prepare_start(&check_condition_, [](uv_prepare_t* p) {
-      if ((*static_cast<FileSourceTest*>(p->data)->condition_)()) {
-        uv_stop(p->loop);
-      }
-    });
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_prepare_stop(&check_condition_);
-    uv_timer_stop(&deadline_);
-    condition_ = nullptr;
-    return condition();
-  }
-
-  bool run_until_published(std::string_view value) {
-    return run_until([&] { return sink_.last_published_is(value); });
-  }
-
   // Runs until the source has made `more` read attempts beyond now: a change
   // has been looked at, whatever came of it.
   bool run_until_more_attempts(uint64_t more = 1) {
@@ -196,33 +70,14 @@ class FileSourceTest : public ::testing::Test {
     return run_until([&] { return source_->attempts() >= target; });
   }
 
-  bool run_until_event(RecordingSink::Kind kind) {
-    const size_t target = sink_.count(kind) + 1;
-    return run_until([&] { return sink_.count(kind) >= target; });
-  }
-
-  void stop_source() {
-    if (!source_) {
-      return;
+  void stop_source() override {
+    if (source_) {
+      stop(*source_);
+      source_.reset();
     }
-    bool stopped = false;
-    source_->stop([&] { stopped = true; });
-    // Close callbacks run at the end of a loop iteration; libuv 1.44 still
-    // blocks in the poll phase first under UV_RUN_ONCE, so do not wait there.
-    for (int i = 0; i < 10 && !stopped; ++i) {
-      uv_run(&loop_, UV_RUN_NOWAIT);
-    }
-    EXPECT_TRUE(stopped);
-    source_.reset();
   }
 
   testing::TempDir dir_;
-  uv_loop_t loop_{};
-  uv_timer_t deadline_{};
-  bool deadline_expired_ = false;
-  uv_prepare_t check_condition_{};
-  const std::function<bool()>* condition_ = nullptr;
-  RecordingSink sink_;
   std::unique_ptr<FileSource> source_;
 };
 
