@@ -130,6 +130,22 @@ std::optional<std::string> SpecReader::string(std::string_view field, std::strin
   return value;
 }
 
+std::optional<std::vector<std::string>> SpecReader::strings(std::string_view field,
+                                                            std::string_view expected,
+                                                            bool required, bool* is_list) {
+  auto it = spec_.fields.find(std::string(field));
+  if (it == spec_.fields.end()) {
+    if (required) {
+      error(field, "missing (expected " + std::string(expected) + ")");
+    }
+    return std::nullopt;
+  }
+  if (is_list != nullptr) {
+    *is_list = it->second.is_list;
+  }
+  return it->second.values;
+}
+
 std::optional<int64_t> SpecReader::optional_duration_ms(std::string_view field, int64_t min_ms,
                                                         int64_t max_ms) {
   constexpr std::string_view kExpected = "a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\"";

@@ -36,6 +36,10 @@ class SpecReader {
   // required.
   std::optional<std::string> string(std::string_view field, std::string_view expected,
                                     bool required = false);
+  // A list of values, or one scalar taken as a list of one. Absent: nullopt,
+  // or an error when required. `is_list` (when given) tells which it was.
+  std::optional<std::vector<std::string>> strings(std::string_view field, std::string_view expected,
+                                                  bool required = false, bool* is_list = nullptr);
   // A duration such as "30s" (config::parse_duration_ms) within [min, max].
   int64_t duration_ms(std::string_view field, int64_t default_ms, int64_t min_ms, int64_t max_ms);
   // Like duration_ms, but nullopt when absent (for settings that are off by

@@ -196,5 +196,30 @@ TEST(FormatDuration, UsesTheLargestWholeUnit) {
   EXPECT_EQ(format_duration_ms(7'200'000), "2h");
 }
 
+TEST_F(SpecReaderTest, ReadsAListOrOneScalarAsStrings) {
+  set_list("command", {"/bin/mint", "--aud", "x"});
+  set("pass_env", "HOME");
+  SpecReader reader(spec_, "build", diag_);
+  bool is_list = false;
+  EXPECT_THAT(reader.strings("command", "a command", true, &is_list),
+              ::testing::Optional(ElementsAre("/bin/mint", "--aud", "x")));
+  EXPECT_TRUE(is_list);
+  EXPECT_THAT(reader.strings("pass_env", "names", false, &is_list),
+              ::testing::Optional(ElementsAre("HOME")));
+  EXPECT_FALSE(is_list);
+  EXPECT_EQ(reader.strings("absent", "names"), std::nullopt);
+  EXPECT_TRUE(reader.ok());
+}
+
+TEST_F(SpecReaderTest, ReportsAMissingRequiredList) {
+  SpecReader reader(spec_, "build", diag_);
+  EXPECT_EQ(reader.strings("command", "a command such as [/usr/local/bin/mint]", true),
+            std::nullopt);
+  EXPECT_FALSE(reader.ok());
+  EXPECT_THAT(diag_.messages(),
+              ElementsAre("tokens.yaml:3:13: tokens.build.source.command: missing (expected a "
+                          "command such as [/usr/local/bin/mint])"));
+}
+
 }  // namespace
 }  // namespace wif::sources
