@@ -1,6 +1,67 @@
 #include "tests/sources/source_harness.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 namespace wif::testing {
+namespace {
+constexpr uint64_t kRecheckMs = 10;
+
+// The state letter and process group from /proc/PID/stat; nullopt when there
+// is no such process.
+std::optional<char> process_state(const std::string& stat_path, int* pgid) {
+  std::ifstream in(stat_path);
+  std::string stat;
+  if (!std::getline(in, stat)) {
+    return std::nullopt;
+  }
+  // proc(5): "pid (comm) state ppid pgrp ...", where comm may hold anything.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size()) {
+    return std::nullopt;
+  }
+  std::istringstream fields(stat.substr(close + 2));
+  char state = '?';
+  int ppid = 0;
+  int group = 0;
+  fields >> state >> ppid >> group;
+  *pgid = group;
+  return state;
+}
+
+bool is_live(std::optional<char> state) { return state && *state != 'Z' && *state != 'X'; }
+
+}  // namespace
+
+std::string hook_path(std::string_view name) {
+  const char* root = std::getenv("WIF_SOURCE_ROOT");
+  if (root == nullptr) {
+    throw std::runtime_error("WIF_SOURCE_ROOT is not set: run the tests through `meson test`");
+  }
+  return (std::filesystem::path(root) / "tests/data/hooks" / name).string();
+}
+
+bool process_alive(int pid) {
+  int pgid = 0;
+  return is_live(process_state("/proc/" + std::to_string(pid) + "/stat", &pgid));
+}
+
+bool group_alive(int pgid) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    int group = 0;
+    if (is_live(process_state(entry.path().string() + "/stat", &group)) && group == pgid) {
+      return true;
+    }
+  }
+  return false;
+}
 
 void RecordingSink::publish(std::shared_ptr<token::Token> token) {
   Event e{Kind::kPublish, std::string(token->value.reveal())};
@@ -60,6 +121,7 @@ bool RecordingSink::last_published_is(std::string_view value) const {
 void LoopTest::SetUp() {
   ASSERT_EQ(uv_loop_init(&loop_), 0);
   ASSERT_EQ(uv_timer_init(&loop_, &deadline_), 0);
+  ASSERT_EQ(uv_timer_init(&loop_, &recheck_), 0);
   ASSERT_EQ(uv_prepare_init(&loop_, &check_condition_), 0);
   check_condition_.data = this;
 }
@@ -67,6 +129,7 @@ void LoopTest::SetUp() {
 void LoopTest::TearDown() {
   stop_source();
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&recheck_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_condition_), nullptr);
   EXPECT_EQ(uv_run(&loop_, UV_RUN_DEFAULT), 0);
   EXPECT_EQ(uv_loop_close(&loop_), 0);
@@ -78,6 +141,8 @@ bool LoopTest::run_until(const std::function<bool()>& condition, uint64_t deadli
   }
   uv_timer_start(
       &deadline_, [](uv_timer_t* t) { uv_stop(t->loop); }, deadline_ms, 0);
+  uv_timer_start(
+      &recheck_, [](uv_timer_t*) {}, kRecheckMs, kRecheckMs);
   condition_ = &condition;
   uv_prepare_start(&check_condition_, [](uv_prepare_t* p) {
     if ((*static_cast<LoopTest*>(p->data)->condition_)()) {
@@ -87,6 +152,7 @@ bool LoopTest::run_until(const std::function<bool()>& condition, uint64_t deadli
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_prepare_stop(&check_condition_);
   uv_timer_stop(&deadline_);
+  uv_timer_stop(&recheck_);
   condition_ = nullptr;
   return condition();
 }

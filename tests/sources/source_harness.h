@@ -62,6 +62,15 @@ class RecordingSink final : public token::SourceSink {
   std::vector<Event> events;
 };
 
+// The path of a test hook in tests/data/hooks (WIF_SOURCE_ROOT).
+std::string hook_path(std::string_view name);
+
+// Whether `pid` is a live process (a zombie is dead: it only waits to be
+// reaped), and whether any live process is in process group `pgid`. Read
+// from /proc.
+bool process_alive(int pid);
+bool group_alive(int pgid);
+
 // A real uv loop per test. TearDown stops the source under test (through
 // stop_source(), which derived fixtures implement), closes the fixture's own
 // handles and checks that the loop closes.
@@ -74,7 +83,9 @@ class LoopTest : public ::testing::Test {
 
   // Runs the loop until `condition` holds or `deadline_ms` pass. The
   // condition is checked in a prepare callback, just before the loop would
-  // block, so a change made by any callback stops the loop at once.
+  // block, so a change made by any callback stops the loop at once; a short
+  // repeating timer also wakes the loop, for conditions on the world outside
+  // it (a process gone, a file written by a child).
   bool run_until(const std::function<bool()>& condition, uint64_t deadline_ms = kDeadlineMs);
   bool run_until_published(std::string_view value, uint64_t deadline_ms = kDeadlineMs);
   bool run_until_event(RecordingSink::Kind kind, uint64_t deadline_ms = kDeadlineMs);
@@ -88,6 +99,7 @@ class LoopTest : public ::testing::Test {
 
  private:
   uv_timer_t deadline_{};
+  uv_timer_t recheck_{};
   uv_prepare_t check_condition_{};
   const std::function<bool()>* condition_ = nullptr;
 };
