@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "sources/common/spec_reader.h"
+#include "src/log/log.h"
 
 namespace wif::sources {
 namespace {
@@ -745,7 +746,14 @@ std::unique_ptr<token::TokenSource> make_file_source(const config::SourceSpec& s
     return nullptr;
   }
   const token::Clock& clock = context.clock != nullptr ? *context.clock : token::system_clock();
-  return std::make_unique<FileSource>(std::move(*options), clock);
+  auto source = std::make_unique<FileSource>(std::move(*options), clock);
+  // Warnings (a token file others can write, a lost watch) are for the
+  // operator: degraded but serving. Details name paths, never token bytes.
+  source->set_warning_handler(
+      [token_name = context.token_name](std::string_view event, std::string_view detail) {
+        log::warn("file", event, {{"token", token_name}, {"detail", log::untrusted(detail)}});
+      });
+  return source;
 }
 
 }  // namespace wif::sources

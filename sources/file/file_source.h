@@ -165,7 +165,7 @@ class FileSource final : public token::TokenSource {
 // json_field, json_expiry_field, ttl, max_ttl, min_remaining, on_missing,
 // poll_interval, settle, max_size) into `diag` and builds the source, or
 // returns null when `diag` got an error. A relative path resolves against
-// context.base_dir.
+// context.base_dir. The source logs its warnings at warn level.
 std::unique_ptr<token::TokenSource> make_file_source(const config::SourceSpec& spec,
                                                      const token::SourceContext& context,
                                                      config::Diagnostics& diag);

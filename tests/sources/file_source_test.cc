@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sources/register_all.h"
+#include "src/log/log.h"
 #include "tests/sources/source_harness.h"
 #include "tests/support/test_support.h"
 
@@ -344,6 +345,35 @@ TEST_F(FileSourceTest, WarnsOnceAboutAFileOthersCanWrite) {
             "token file " + path.string() +
                 " is writable by group or others (mode 0666): whoever can write it can hand out "
                 "tokens");
+}
+
+TEST_F(FileSourceTest, TheFactorysSourceLogsItsWarnings) {
+  const fs::path path = dir_.path() / "wif_token.txt";
+  testing::write_file(path, "logged-token");
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  config::SourceSpec spec;
+  spec.type = "file";
+  spec.fields["path"] = config::SourceSpec::Field{config::Mark{}, false, {path.string()}};
+  token::SourceContext context;
+  context.token_name = "wif";
+  config::Diagnostics diag;
+  std::unique_ptr<token::TokenSource> source = make_file_source(spec, context, diag);
+  ASSERT_NE(source, nullptr);
+
+  const fs::path log_path = dir_.path() / "log";
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(log_fd, 0);
+  log::set_fd(log_fd);
+  ASSERT_EQ(source->start(&loop_, sink_), 0);
+  const bool published = run_until_published("logged-token");
+  stop(*source);
+  log::set_fd(2);
+  ::close(log_fd);
+
+  EXPECT_TRUE(published);
+  const std::string logged = testing::read_file(log_path);
+  EXPECT_THAT(logged, HasSubstr("level=warn component=file event=token_file_writable token=wif"));
+  EXPECT_THAT(logged, ::testing::Not(HasSubstr("logged-token")));
 }
 
 TEST_F(FileSourceTest, DoesNotPublishAgainWhenTheContentIsUnchanged) {
