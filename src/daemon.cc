@@ -149,6 +149,7 @@ std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener)
     net::TokenRoute route;
     route.name = t.name;
     route.minimal_response = t.minimal_response;
+    route.request_wait_ms = static_cast<int64_t>(t.request_wait_ms);
     state->tokens.push_back(std::move(route));
   }
   state->router =
@@ -246,6 +247,9 @@ int Daemon::run() {
     log::error("net", "cannot_listen", {{"error", error}});
     return 1;
   }
+  // Requests held for a value (request_wait) look again after each report.
+  // The sources report only from the loop, which has not run yet.
+  store_->set_change_listener([this] { server_->notify_tokens_changed(); });
 
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sigint_);

@@ -52,6 +52,9 @@ struct TokenConfig {
   SourceSpec source;
   std::vector<AllowRule> allow;   // empty: any verified client
   bool minimal_response = false;  // `response: minimal`
+  // How long a request that finds no valid value may wait for the refresh
+  // in flight before it gets 503; 0 answers at once.
+  uint64_t request_wait_ms = 5'000;
 };
 
 struct TlsConfig {

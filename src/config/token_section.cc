@@ -6,7 +6,9 @@
 namespace wif::config {
 namespace {
 
-constexpr std::string_view kTokenKeys[] = {"source", "allow", "response"};
+constexpr std::string_view kTokenKeys[] = {"source", "allow", "response", "request_wait"};
+// SOURCES.md "Freshness": a request may wait briefly for a refresh in flight.
+constexpr uint64_t kMaxRequestWaitMs = 30'000;
 constexpr std::string_view kResponses[] = {"full", "minimal"};
 constexpr size_t kMaxTokenName = 64;
 constexpr const char* kDefaultWifHome = "/opt/wif-token-api";
@@ -126,6 +128,20 @@ void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& 
   }
 }
 
+void read_request_wait(YamlReader& reader, const Value& value, TokenConfig& token) {
+  constexpr std::string_view kExpected = "a duration from 0s (never wait) to 30s, such as 5s";
+  const std::optional<Scalar> s = reader.scalar(value, kExpected);
+  if (!s) {
+    return;
+  }
+  const std::optional<uint64_t> ms = parse_duration_ms(s->text);
+  if (!ms || *ms > kMaxRequestWaitMs) {
+    reader.reject(value, *s, kExpected);
+    return;
+  }
+  token.request_wait_ms = *ms;
+}
+
 void read_token(YamlReader& reader, const Entry& entry, std::vector<TokenConfig>& tokens) {
   if (!is_token_name(entry.key)) {
     reader.error(entry.key_mark, "tokens",
@@ -142,6 +158,8 @@ void read_token(YamlReader& reader, const Entry& entry, std::vector<TokenConfig>
       read_source(reader, field.value, token.source);
     } else if (field.key == "allow") {
       read_allow(reader, field.value, token.allow);
+    } else if (field.key == "request_wait") {
+      read_request_wait(reader, field.value, token);
     } else if (field.key == "response") {
       if (const std::optional<std::string> response = reader.choice(field.value, kResponses)) {
         token.minimal_response = *response == "minimal";

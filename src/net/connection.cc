@@ -320,7 +320,7 @@ size_t Connection::pending_output() const {
 
 void Connection::process_requests() {
   size_t offset = 0;
-  while (phase_ == Phase::kOpen && !close_after_flush_ && offset < plaintext_in_.size()) {
+  while (phase_ == Phase::kOpen && !close_after_flush_ && !held_ && offset < plaintext_in_.size()) {
     if (pending_output() > kMaxPendingOutputBytes) {
       // A pipelining client that does not read its answers: stop reading
       // until the socket drains (on_write resumes).
@@ -349,7 +349,8 @@ void Connection::process_requests() {
   }
   plaintext_in_.erase(0, offset);
 
-  if (phase_ == Phase::kOpen && !close_after_flush_) {
+  // A held request keeps its own deadline: the end of its wait.
+  if (phase_ == Phase::kOpen && !close_after_flush_ && !held_) {
     if (parser_.in_message()) {
       // The header deadline bounds the whole request, so it is armed once
       // and not pushed back by each trickled byte.
@@ -368,9 +369,50 @@ void Connection::process_requests() {
 void Connection::answer(const http::Request& request) {
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
-  const Answer result = handle_request(*worker_.shared().serve, request, peer, plaintext_out_);
+  const Answer result =
+      handle_request(*worker_.shared().serve, request, peer, plaintext_out_, kWaitAsConfigured);
   header_deadline_armed_ = false;
+  if (result.wait_ms > 0) {
+    hold(request, result.wait_ms);
+    return;
+  }
+  answered(request, result, before);
+}
 
+void Connection::hold(const http::Request& request, int64_t wait_ms) {
+  held_ = request;
+  held_until_ms_ = uv_now(worker_.loop()) + static_cast<uint64_t>(wait_ms);
+  // What the client sends meanwhile waits in the socket: the held request
+  // is answered first, and the buffer stays bounded.
+  stop_reading();
+  set_deadline(static_cast<uint64_t>(wait_ms));
+}
+
+void Connection::tokens_changed() {
+  if (held_ && phase_ == Phase::kOpen) {
+    retry_held(false);
+  }
+}
+
+void Connection::retry_held(bool final) {
+  const uint64_t now = uv_now(worker_.loop());
+  const int64_t left =
+      final || now >= held_until_ms_ ? 0 : static_cast<int64_t>(held_until_ms_ - now);
+  const size_t before = plaintext_out_.size();
+  const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
+  const Answer result = handle_request(*worker_.shared().serve, *held_, peer, plaintext_out_, left);
+  if (result.wait_ms > 0) {
+    return;  // still no value, and the refresh may still bring one: keep waiting
+  }
+  const http::Request request = std::move(*held_);
+  held_.reset();
+  answered(request, result, before);
+  start_reading();
+  process_requests();  // what was pipelined behind it; flushes the answer
+}
+
+void Connection::answered(const http::Request& request, const Answer& result, size_t before) {
+  const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const uint64_t duration_ns = uv_hrtime() - request_started_ns_;
   metrics::DataPathCounters& counters = worker_.counters();
   counters.request(route_of(result.route), method_of(request.method), result.status, duration_ns);
@@ -475,6 +517,9 @@ void Connection::on_write(uv_write_t* req, int status) {
     c->close_now();
     return;
   }
+  if (c->held_) {
+    return;  // the held request's deadline stands; reading resumes after it
+  }
   if (c->phase_ == Phase::kOpen && !c->reading_) {
     c->start_reading();
     c->process_requests();  // answers held back while the output was full
@@ -555,7 +600,9 @@ void Connection::on_timer(uv_timer_t* timer) {
       c->close_now();
       return;
     case Phase::kOpen:
-      if (c->parser_.in_message()) {
+      if (c->held_) {
+        c->retry_held(true);  // the wait is over: the value, or 503
+      } else if (c->parser_.in_message()) {
         c->worker_.counters().timeout(metrics::Timeout::kHeader);
         log::debug("http", "header_timeout", {{"conn", c->id_}});
         c->answer_error(408);
@@ -578,10 +625,14 @@ void Connection::on_timer(uv_timer_t* timer) {
 
 bool Connection::idle() const {
   return phase_ == Phase::kOpen && !parser_.in_message() && plaintext_in_.empty() &&
-         !write_in_flight_ && pending_output() == 0;
+         !write_in_flight_ && pending_output() == 0 && !held_;
 }
 
 void Connection::drain() {
+  if (held_ && phase_ == Phase::kOpen) {
+    retry_held(true);  // answered now; answered() closes, the worker draining
+    return;
+  }
   if (idle()) {
     close_gracefully();
   }

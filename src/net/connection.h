@@ -6,6 +6,12 @@
 // in flight; ciphertext produced meanwhile waits in the Session's write BIO.
 // A plain (metrics) connection has no Session and passes bytes straight on.
 //
+// A token request that finds no valid value may be held for the refresh in
+// flight (request_wait): nothing after it is read or parsed until it is
+// answered, so pipelined answers keep their order. The worker tells held
+// connections when the token store changes; the connection's deadline timer
+// bounds the wait.
+//
 // Owned by itself: created on accept, deleted in the close callback of its
 // last handle. Lives on its worker's loop thread only.
 #pragma once
@@ -14,9 +20,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "src/http/parser.h"
+#include "src/net/handler.h"
 #include "src/tls/session.h"
 
 namespace wif::net {
@@ -32,6 +40,8 @@ class Connection {
   void drain();
   // Worker shutdown timeout: close at once, without waiting for writes.
   void abort();
+  // Worker: a token changed; a held request looks again.
+  void tokens_changed();
 
   Connection* next = nullptr;  // the worker's intrusive list
   Connection* prev = nullptr;
@@ -53,6 +63,9 @@ class Connection {
   void read_plaintext();
   void process_requests();
   void answer(const http::Request& request);
+  void answered(const http::Request& request, const Answer& result, size_t before);
+  void hold(const http::Request& request, int64_t wait_ms);
+  void retry_held(bool final);
   void answer_error(int status);
   size_t pending_output() const;
   void stop_reading();
@@ -77,7 +90,9 @@ class Connection {
   bool close_after_flush_ = false;
   bool header_deadline_armed_ = false;
   bool reading_ = false;
-  bool counted_ = false;  // holds a place in active_connections
+  std::optional<http::Request> held_;  // a request waiting for a token value
+  uint64_t held_until_ms_ = 0;         // uv_now() when its wait ends
+  bool counted_ = false;               // holds a place in active_connections
   bool received_any_ = false;
   uint64_t accepted_ns_ = 0;         // uv_hrtime() at accept
   uint64_t received_ns_ = 0;         // uv_hrtime() of the latest read

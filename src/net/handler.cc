@@ -37,12 +37,32 @@ Answer unavailable(const ServeState& state, const http::Request& request, size_t
   return {503, !request.keep_alive};
 }
 
+// How long a request without a value should wait: until the source's next
+// attempt can have ended, within the token's request_wait and what the
+// caller allows. 0: answer now. A next attempt of 0 means the source has
+// reported no failure since its last value (or has not reported yet): its
+// attempt is under way.
+int64_t wait_for_refresh(const ServeState& state, size_t index, int64_t now, int64_t may_wait_ms) {
+  const int64_t wait_ms = std::min(state.tokens[index].request_wait_ms, may_wait_ms);
+  if (wait_ms <= 0) {
+    return 0;
+  }
+  const int64_t next = state.store->next_attempt_ms(index);
+  return next <= now + wait_ms ? wait_ms : 0;
+}
+
 Answer serve_token(const ServeState& state, const http::Request& request, size_t index,
-                   std::string& out) {
+                   std::string& out, int64_t may_wait_ms) {
   const std::shared_ptr<const token::Token> token = state.store->current(index);
   const int64_t now = state.clock->now_ms();
   const TokenRoute& route = state.tokens[index];
   if (!token || !token::TokenStore::servable(*token, now, route.min_remaining_ms)) {
+    if (const int64_t wait_ms = wait_for_refresh(state, index, now, may_wait_ms); wait_ms > 0) {
+      Answer held;
+      held.status = 0;
+      held.wait_ms = wait_ms;
+      return held;
+    }
     return unavailable(state, request, index, out);
   }
 
@@ -86,7 +106,7 @@ Answer serve_ready(const ServeState& state, const http::Request& request, std::s
 }
 
 Answer dispatch(const ServeState& state, const http::Request& request,
-                const http::RouteMatch& match, std::string& out) {
+                const http::RouteMatch& match, std::string& out, int64_t may_wait_ms) {
   if (match.kind == http::RouteKind::kNotFound) {
     http::render_response(out, head_for(request, 404), R"({"error":"not_found"})");
     return {404, !request.keep_alive};
@@ -108,7 +128,7 @@ Answer dispatch(const ServeState& state, const http::Request& request,
     case http::RouteKind::kReadyz:
       return serve_ready(state, request, out);
     case http::RouteKind::kToken:
-      return serve_token(state, request, match.token_index, out);
+      return serve_token(state, request, match.token_index, out, may_wait_ms);
     case http::RouteKind::kMetrics: {
       if (!state.render_metrics) {
         break;
@@ -130,9 +150,9 @@ Answer dispatch(const ServeState& state, const http::Request& request,
 }  // namespace
 
 Answer handle_request(const ServeState& state, const http::Request& request,
-                      const tls::PeerIdentity* /*peer*/, std::string& out) {
+                      const tls::PeerIdentity* /*peer*/, std::string& out, int64_t may_wait_ms) {
   const http::RouteMatch match = state.router.match(request.method, request.target);
-  Answer answer = dispatch(state, request, match, out);
+  Answer answer = dispatch(state, request, match, out, may_wait_ms);
   answer.route = match.kind;
   answer.token_index = match.token_index;
   return answer;

@@ -6,6 +6,7 @@
 // listener; the handler itself is stateless and safe on any thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ struct TokenRoute {
   std::string name;
   bool minimal_response = false;
   int64_t min_remaining_ms = 0;  // extra margin on top of the source's own
+  // How long a request that finds no valid value may be held for the
+  // refresh in flight (`request_wait`); 0 answers 503 at once.
+  int64_t request_wait_ms = 0;
 };
 
 struct ServeState {
@@ -40,11 +44,24 @@ struct Answer {
   // What answered, for metrics: the route kind, and for kToken the token.
   http::RouteKind route = http::RouteKind::kNotFound;
   size_t token_index = 0;
+  // Above 0: nothing was rendered. The token has no valid value but a
+  // refresh may bring one within this many ms; hold the request and ask
+  // again (see handle_request).
+  int64_t wait_ms = 0;
 };
 
-// Appends the whole response for `request` to out.
+// May a request wait for a value at all: pass kWaitAsConfigured for a new
+// request, the time left for one already held, and 0 for a final answer.
+inline constexpr int64_t kWaitAsConfigured = INT64_MAX;
+
+// Appends the whole response for `request` to out. A token request that
+// finds no valid value, when the token's request_wait and `may_wait_ms`
+// both allow waiting and the source's next attempt comes within that wait
+// (SOURCES.md "Freshness"), renders nothing and returns wait_ms instead: the
+// caller holds the request and calls again when the store changes or the
+// wait is over. A request that finds a valid value never waits.
 Answer handle_request(const ServeState& state, const http::Request& request,
-                      const tls::PeerIdentity* peer, std::string& out);
+                      const tls::PeerIdentity* peer, std::string& out, int64_t may_wait_ms = 0);
 
 // Appends a JSON error answer (400, 408, 413, 431, 505 ...) that closes.
 void render_error(int status, bool http10, std::string& out);

@@ -86,6 +86,7 @@ std::string Server::start(uv_loop_t* control_loop) {
               {{"listener", "metrics"},
                {"addr", format_endpoint(options_.metrics_listen->host, metrics_port_)}});
   }
+  notifying_ = true;
   return "";
 }
 
@@ -93,7 +94,17 @@ void Server::swap_tls(std::shared_ptr<const tls::ServerContext> context) {
   tls_.store(std::move(context), std::memory_order_release);
 }
 
+void Server::notify_tokens_changed() {
+  if (!notifying_) {
+    return;
+  }
+  for (auto& worker : workers_) {
+    worker->notify_tokens_changed();
+  }
+}
+
 void Server::request_stop(uint64_t timeout_ms) {
+  notifying_ = false;
   for (auto& worker : workers_) {
     worker->request_stop(timeout_ms);
   }

@@ -53,6 +53,11 @@ class Server {
     return tls_.load(std::memory_order_acquire);
   }
 
+  // A token changed: every worker's held requests look again (see
+  // Connection). Does nothing before start() has succeeded or after
+  // request_stop(), when the workers' wake-up handles may be gone.
+  void notify_tokens_changed();
+
   // Stops accepting and drains every worker (see Worker::request_stop).
   void request_stop(uint64_t timeout_ms);
   // Blocks until the worker threads have ended. Call after request_stop().
@@ -72,6 +77,7 @@ class Server {
   std::unique_ptr<Worker> metrics_worker_;
   uint16_t port_ = 0;
   uint16_t metrics_port_ = 0;
+  bool notifying_ = false;  // between a successful start() and request_stop()
 };
 
 }  // namespace wif::net

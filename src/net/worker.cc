@@ -40,6 +40,8 @@ int Worker::open_handles() {
   }
   uv_async_init(loop_, &stop_async_, on_stop);
   stop_async_.data = this;
+  uv_async_init(loop_, &tokens_async_, on_tokens_changed);
+  tokens_async_.data = this;
   uv_timer_init(loop_, &force_timer_);
   force_timer_.data = this;
   return 0;
@@ -112,6 +114,17 @@ void Worker::on_connection(uv_stream_t* server, int status) {
   Connection::accept(*w, server);
 }
 
+void Worker::notify_tokens_changed() { uv_async_send(&tokens_async_); }
+
+void Worker::on_tokens_changed(uv_async_t* async) {
+  auto* w = static_cast<Worker*>(async->data);
+  for (Connection* c = w->first_; c != nullptr;) {
+    Connection* next = c->next;  // an answer may close and unlink c
+    c->tokens_changed();
+    c = next;
+  }
+}
+
 void Worker::on_stop(uv_async_t* async) { static_cast<Worker*>(async->data)->begin_drain(); }
 
 void Worker::begin_drain() {
@@ -149,6 +162,7 @@ void Worker::maybe_finish() {
   }
   finished_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tokens_async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&force_timer_), nullptr);
 }
 

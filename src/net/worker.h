@@ -56,6 +56,9 @@ class Worker {
   void request_stop(uint64_t timeout_ms);
   // Waits for the thread started by start_thread().
   void join();
+  // Any thread, but never after request_stop(): a token changed, so held
+  // requests look again. uv_async_send, so a burst wakes the loop once.
+  void notify_tokens_changed();
 
   // Loop thread only; used by connections.
   uv_loop_t* loop() const { return loop_; }
@@ -74,6 +77,7 @@ class Worker {
  private:
   static void on_connection(uv_stream_t* server, int status);
   static void on_stop(uv_async_t* async);
+  static void on_tokens_changed(uv_async_t* async);
   static void on_force_close(uv_timer_t* timer);
   static void thread_main(void* arg);
   int open_handles();
@@ -88,6 +92,7 @@ class Worker {
   std::unique_ptr<uv_loop_t> own_loop_;
   uv_tcp_t listener_{};
   uv_async_t stop_async_{};
+  uv_async_t tokens_async_{};
   uv_timer_t force_timer_{};
   uv_thread_t thread_{};
   bool threaded_ = false;

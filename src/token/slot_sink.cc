@@ -21,6 +21,7 @@ void SlotSink::publish(std::shared_ptr<Token> token) {
   metrics_.count_refresh(index_, metrics::RefreshResult::kOk);
   store_.set_next_attempt(index_, 0);
   last_failure_.clear();
+  store_.notify_changed();
 }
 
 void SlotSink::failed(std::string_view reason, int64_t next_attempt_ms) {
@@ -35,6 +36,7 @@ void SlotSink::failed(std::string_view reason, int64_t next_attempt_ms) {
                {"reason", log::untrusted(reason)},
                {"serving_cached", have_value}});
   }
+  store_.notify_changed();
 }
 
 void SlotSink::withdraw(std::string_view reason) {
@@ -42,6 +44,7 @@ void SlotSink::withdraw(std::string_view reason) {
   metrics_.count_refresh(index_, metrics::RefreshResult::kWithdrawn);
   log::warn("token", "token_withdrawn",
             {{"token", store_.name(index_)}, {"reason", log::untrusted(reason)}});
+  store_.notify_changed();
 }
 
 }  // namespace wif::token

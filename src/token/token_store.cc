@@ -46,6 +46,16 @@ void TokenStore::set_next_attempt(size_t index, int64_t at_ms) {
   slots_[index]->next_attempt_ms.store(at_ms, std::memory_order_relaxed);
 }
 
+void TokenStore::set_change_listener(std::function<void()> listener) {
+  change_listener_ = std::move(listener);
+}
+
+void TokenStore::notify_changed() const {
+  if (change_listener_) {
+    change_listener_();
+  }
+}
+
 std::shared_ptr<const Token> TokenStore::current(size_t index) const {
   return slots_[index]->current.load(std::memory_order_acquire);
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@ class TokenStore {
   // Control loop: when the source will try again (Retry-After), ms since epoch.
   void set_next_attempt(size_t index, int64_t at_ms);
 
+  // Control loop: `listener` runs at each notify_changed(), which the
+  // publisher (SlotSink) calls after every report, so that requests waiting
+  // for a value look again. Set it before any source starts; it must not
+  // block (the daemon's wakes each worker with a uv_async_send).
+  void set_change_listener(std::function<void()> listener);
+  void notify_changed() const;
+
   // Any thread.
   std::shared_ptr<const Token> current(size_t index) const;
   SlotState state(size_t index) const;
@@ -60,6 +68,7 @@ class TokenStore {
     uint64_t versions = 0;  // control loop only
   };
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::function<void()> change_listener_;  // control loop only
 };
 
 }  // namespace wif::token

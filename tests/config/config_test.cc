@@ -117,6 +117,7 @@ TEST_F(ConfigLoader, ServesTheWifTokenFromWifHomeByDefault) {
   EXPECT_EQ(token.source.type, "file");
   EXPECT_THAT(token.allow, IsEmpty());
   EXPECT_FALSE(token.minimal_response);
+  EXPECT_EQ(token.request_wait_ms, 5'000u);
   ASSERT_EQ(token.source.fields.size(), 1u);
   const SourceSpec::Field& path = token.source.fields.at("path");
   EXPECT_FALSE(path.is_list);
@@ -200,6 +201,7 @@ tokens:
       - {cn: ci-runner, o: Internal}
       - {uri: "spiffe://corp/ns/ci/*"}
     response: minimal
+    request_wait: 2s
 metrics:
   listen: ""
 log:
@@ -230,6 +232,7 @@ log:
   EXPECT_EQ(config.tokens[0].mark.line, 22);
   EXPECT_EQ(config.tokens[0].mark.column, 3);
   EXPECT_TRUE(config.tokens[0].minimal_response);
+  EXPECT_EQ(config.tokens[0].request_wait_ms, 2'000u);
 }
 
 TEST_F(ConfigLoader, KeepsSourceFieldsVerbatimWithTheirMarks) {
@@ -325,7 +328,7 @@ tokens:
                   at(6, 3) + "metrics.port: unknown key (expected one of: listen)",
                   at(8, 3) + "log.verbose: unknown key (expected one of: level, format)",
                   at(12, 5) + "tokens.wif.allowed: unknown key (expected one of: source, allow, "
-                              "response)"));
+                              "response, request_wait)"));
 }
 
 TEST_F(ConfigLoader, RejectsAnAllowRuleWithAnUnknownField) {
@@ -763,6 +766,31 @@ TEST_F(ConfigLoader, RejectsAnUnknownResponseShape) {
 )"),
               ElementsAre(at(4, 15) +
                           "tokens.wif.response: got \"short\" (expected one of: full, minimal)"));
+}
+
+TEST_F(ConfigLoader, RejectsARequestWaitOverThirtySeconds) {
+  EXPECT_THAT(errors_loading(R"(tokens:
+  wif:
+    source: {type: file, path: /run/token}
+    request_wait: 1m
+  build:
+    source: {type: file, path: /run/build}
+    request_wait: soon
+)"),
+              ElementsAre(at(4, 19) + "tokens.wif.request_wait: got \"1m\" (expected a duration "
+                                      "from 0s (never wait) to 30s, such as 5s)",
+                          at(7, 19) + "tokens.build.request_wait: got \"soon\" (expected a "
+                                      "duration from 0s (never wait) to 30s, such as 5s)"));
+}
+
+TEST_F(ConfigLoader, AcceptsARequestWaitOfZeroToAnswerAtOnce) {
+  const Config config = load_yaml(R"(tokens:
+  wif:
+    source: {type: file, path: /run/token}
+    request_wait: 0s
+)");
+  ASSERT_EQ(config.tokens.size(), 1u);
+  EXPECT_EQ(config.tokens[0].request_wait_ms, 0u);
 }
 
 }  // namespace

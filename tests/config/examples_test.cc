@@ -78,6 +78,7 @@ TEST_F(ExampleConfig, FullExampleLoadsWithEveryDefault) {
               ElementsAre(home_.file("wif_token.txt")));
   EXPECT_THAT(config.tokens[0].allow, IsEmpty());
   EXPECT_FALSE(config.tokens[0].minimal_response);
+  EXPECT_EQ(config.tokens[0].request_wait_ms, 5'000u);
 }
 
 TEST_F(ExampleConfig, MinimalExampleLoads) {

@@ -31,12 +31,13 @@ class HandlerTest : public ::testing::Test {
     store_.publish(index, std::move(t));
   }
 
-  std::string get(std::string target, http::Method method = http::Method::kGet) {
+  std::string get(std::string target, http::Method method = http::Method::kGet,
+                  int64_t may_wait_ms = 0) {
     http::Request r;
     r.method = method;
     r.target = std::move(target);
     std::string out;
-    last_ = handle_request(state_, r, nullptr, out);
+    last_ = handle_request(state_, r, nullptr, out, may_wait_ms);
     return out;
   }
 
@@ -77,8 +78,9 @@ TEST_F(HandlerTest, NoValueAnswers503WithRetryAfterAndNamesOnlyTheToken) {
   const std::string r = get("/get_wif_token");
   EXPECT_EQ(last_.status, 503);
   EXPECT_NE(r.find("Retry-After: 5\r\n"), std::string::npos);
-  EXPECT_EQ(body_of(r),
-            R"({"error":"temporarily_unavailable","error_description":"token wif has no valid value yet"})");
+  EXPECT_EQ(
+      body_of(r),
+      R"({"error":"temporarily_unavailable","error_description":"token wif has no valid value yet"})");
 }
 
 TEST_F(HandlerTest, AnExpiredTokenIsNeverServed) {
@@ -108,6 +110,58 @@ TEST_F(HandlerTest, UnknownPathIs404AndPostIs405WithAllow) {
 TEST_F(HandlerTest, MetricsAreNotServedOnTheTokenListener) {
   get("/metrics");
   EXPECT_EQ(last_.status, 404);
+}
+
+TEST_F(HandlerTest, HoldsARequestWithoutValueWhileTheFirstAttemptIsUnderWay) {
+  state_.tokens[0].request_wait_ms = 5'000;
+  const std::string r = get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
+  EXPECT_EQ(r, "");
+  EXPECT_EQ(last_.wait_ms, 5'000);
+  EXPECT_EQ(last_.route, http::RouteKind::kToken);
+}
+
+TEST_F(HandlerTest, HoldsAHeldRequestOnlyForTheTimeItHasLeft) {
+  state_.tokens[0].request_wait_ms = 5'000;
+  store_.set_next_attempt(0, clock_.now + 1'000);
+  EXPECT_EQ(get("/get_wif_token", http::Method::kGet, 1'500), "");
+  EXPECT_EQ(last_.wait_ms, 1'500);
+  // The next attempt comes after the time left: answer now.
+  get("/get_wif_token", http::Method::kGet, 500);
+  EXPECT_EQ(last_.status, 503);
+  EXPECT_EQ(last_.wait_ms, 0);
+}
+
+TEST_F(HandlerTest, AnswersAtOnceWhenTheNextAttemptComesAfterTheWait) {
+  state_.tokens[0].request_wait_ms = 5'000;
+  store_.set_next_attempt(0, clock_.now + 20'000);
+  const std::string r = get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
+  EXPECT_EQ(last_.status, 503);
+  EXPECT_NE(r.find("Retry-After: 20\r\n"), std::string::npos);
+}
+
+TEST_F(HandlerTest, AFinalAnswerOrARequestWaitOfZeroNeverHolds) {
+  get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);  // request_wait 0
+  EXPECT_EQ(last_.status, 503);
+  state_.tokens[0].request_wait_ms = 5'000;
+  get("/get_wif_token", http::Method::kGet, 0);
+  EXPECT_EQ(last_.status, 503);
+  EXPECT_EQ(last_.wait_ms, 0);
+}
+
+TEST_F(HandlerTest, ARequestThatFindsAValidTokenNeverWaits) {
+  state_.tokens[0].request_wait_ms = 5'000;
+  publish(0, "tok", clock_.now + 60'000);
+  get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
+  EXPECT_EQ(last_.status, 200);
+  EXPECT_EQ(last_.wait_ms, 0);
+}
+
+TEST_F(HandlerTest, HoldsARequestWhoseTokenExpiredWhileItsRefreshIsUnderWay) {
+  state_.tokens[0].request_wait_ms = 5'000;
+  publish(0, "old", clock_.now - 1);
+  const std::string r = get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
+  EXPECT_EQ(last_.wait_ms, 5'000);
+  EXPECT_EQ(r.find("old"), std::string::npos);
 }
 
 }  // namespace
