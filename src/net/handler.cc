@@ -83,22 +83,44 @@ Answer serve_token(const ServeState& state, const http::Request& request, size_t
   return {200, !request.keep_alive};
 }
 
+// What /readyz says about one token: "ready" (a valid value), "pending"
+// (no value yet, the first attempt under way), "expired" (only a value past
+// its serving time) or "failing" (no value, the last attempt failed).
+std::string_view token_state(const ServeState& state, size_t index, int64_t now) {
+  const auto token = state.store->current(index);
+  if (token && token::TokenStore::servable(*token, now, state.tokens[index].min_remaining_ms)) {
+    return "ready";
+  }
+  if (token) {
+    return "expired";
+  }
+  return state.store->state(index) == token::SlotState::kPending ? "pending" : "failing";
+}
+
+// Ready once every token has a valid value; each token's state is listed,
+// and the ones holding readiness back are named again on their own.
 Answer serve_ready(const ServeState& state, const http::Request& request, std::string& out) {
   const int64_t now = state.clock->now_ms();
+  std::string states;
   std::string waiting;
   for (size_t i = 0; i < state.tokens.size(); ++i) {
-    const auto token = state.store->current(i);
-    if (!token || !token::TokenStore::servable(*token, now, state.tokens[i].min_remaining_ms)) {
+    const std::string_view token = token_state(state, i, now);
+    states.append(states.empty() ? "\"" : ",\"");
+    http::append_json_escaped(states, state.tokens[i].name);
+    states.append("\":\"").append(token).push_back('"');
+    if (token != "ready") {
       waiting.append(waiting.empty() ? "\"" : ",\"");
       http::append_json_escaped(waiting, state.tokens[i].name);
       waiting.push_back('"');
     }
   }
   if (waiting.empty()) {
-    http::render_response(out, head_for(request, 200), R"({"status":"ready"})");
+    http::render_response(out, head_for(request, 200),
+                          R"({"status":"ready","tokens":{)" + states + "}}");
     return {200, !request.keep_alive};
   }
-  std::string body = R"({"status":"not_ready","tokens_not_ready":[)" + waiting + "]}";
+  const std::string body =
+      R"({"status":"not_ready","tokens":{)" + states + R"(},"tokens_not_ready":[)" + waiting + "]}";
   ResponseHead head = head_for(request, 503);
   head.retry_after_seconds = 1;
   http::render_response(out, head, body);

@@ -92,11 +92,22 @@ TEST_F(HandlerTest, AnExpiredTokenIsNeverServed) {
 
 TEST_F(HandlerTest, ReadyzNamesTheTokensWithoutValue) {
   publish(0, "tok", std::nullopt);
-  EXPECT_EQ(body_of(get("/readyz")), R"({"status":"not_ready","tokens_not_ready":["build"]})");
+  EXPECT_EQ(body_of(get("/readyz")),
+            R"({"status":"not_ready","tokens":{"wif":"ready","build":"pending"},)"
+            R"("tokens_not_ready":["build"]})");
   EXPECT_EQ(last_.status, 503);
   publish(1, "b", std::nullopt);
-  get("/readyz");
+  EXPECT_EQ(body_of(get("/readyz")),
+            R"({"status":"ready","tokens":{"wif":"ready","build":"ready"}})");
   EXPECT_EQ(last_.status, 200);
+}
+
+TEST_F(HandlerTest, ReadyzTellsAFailingTokenFromAnExpiredOne) {
+  store_.set_state(0, token::SlotState::kFailing);
+  publish(1, "b", clock_.now - 1);
+  EXPECT_EQ(body_of(get("/readyz")),
+            R"({"status":"not_ready","tokens":{"wif":"failing","build":"expired"},)"
+            R"("tokens_not_ready":["wif","build"]})");
 }
 
 TEST_F(HandlerTest, UnknownPathIs404AndPostIs405WithAllow) {
