@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sources/register_all.h"
+#include "src/authz/access_policy.h"
 #include "src/config/config.h"
 #include "src/log/log.h"
 #include "src/metrics/metrics.h"
@@ -32,6 +33,7 @@ struct Loaded {
   config::Config config;
   std::shared_ptr<const tls::ServerContext> tls;
   std::vector<std::unique_ptr<token::TokenSource>> sources;  // one per token
+  std::vector<authz::AccessPolicy> policies;                 // one per token
 };
 
 tls::ContextOptions tls_options(const config::TlsConfig& c) {
@@ -80,13 +82,8 @@ std::optional<Loaded> load_all(const Options& options) {
   sources::register_all(registry);
   config::Diagnostics diag;
   for (const config::TokenConfig& t : loaded.config.tokens) {
-    if (!t.allow.empty()) {
-      // TODO: per-token allow rules (issue #4) are parsed but not enforced
-      // yet; serving would silently let every verified client through, so
-      // start-up refuses. src/authz/ matching the PeerIdentity fixes it.
-      diag.error(t.allow.front().mark, "tokens." + t.name + ".allow",
-                 "access rules are not supported by this build yet (expected an empty list)");
-    }
+    loaded.policies.push_back(
+        authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
     token::SourceContext context;
     context.token_name = t.name;
     context.base_dir = loaded.config.base_dir;
@@ -145,11 +142,13 @@ class Daemon {
 
 std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener) const {
   auto state = std::make_shared<net::ServeState>();
-  for (const config::TokenConfig& t : loaded_.config.tokens) {
+  for (size_t i = 0; i < loaded_.config.tokens.size(); ++i) {
     net::TokenRoute route;
+    const config::TokenConfig& t = loaded_.config.tokens[i];
     route.name = t.name;
     route.minimal_response = t.minimal_response;
     route.request_wait_ms = static_cast<int64_t>(t.request_wait_ms);
+    route.policy = loaded_.policies[i];
     state->tokens.push_back(std::move(route));
   }
   state->router =

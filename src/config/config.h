@@ -40,9 +40,13 @@ struct SourceSpec {
   std::map<std::string, Field> fields;  // every key but `type`
 };
 
-// One allow rule: every field that is set must match (see src/authz/).
+// One allow rule: every field that is set must match. Values are kept as
+// written (after ${} expansion); src/authz/ checks their form and compiles
+// them, reporting a bad one at its own mark under `field`.KEY.
 struct AllowRule {
   Mark mark;
+  std::string field;                  // dotted path such as "tokens.wif.allow[0]"
+  std::map<std::string, Mark> marks;  // where each value sits, by key ("ip")
   std::optional<std::string> cn, o, ou, dns, uri, email, ip, sha256, spki;
 };
 
@@ -114,6 +118,11 @@ class Diagnostics {
  private:
   std::vector<std::string> messages_;
 };
+
+// `text` in double quotes, with quotes, backslashes and control characters
+// escaped and anything past 100 characters cut, so a value from a file is safe
+// to print on one line. For messages about values checked after loading too.
+std::string quote(std::string_view text);
 
 // Thrown by load(); what() is every message, one per line.
 class ConfigError : public std::runtime_error {

@@ -40,11 +40,6 @@ struct Scalar {
   std::string written;
 };
 
-// `text` in double quotes, with quotes, backslashes and control characters
-// escaped and anything past 100 characters cut, so a value from a file is safe
-// to print on one line.
-std::string quote(std::string_view text);
-
 // "a, b, c", for "(expected one of: ...)".
 std::string join(std::span<const std::string_view> words);
 

@@ -413,6 +413,16 @@ void Connection::retry_held(bool final) {
 
 void Connection::answered(const http::Request& request, const Answer& result, size_t before) {
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
+  if (result.denied != nullptr) {
+    // Which identity was refused which token; the client only saw 403.
+    log::debug("authz", "access_denied",
+               {{"conn", id_},
+                {"token", result.denied->name},
+                {"subject", log::untrusted(peer ? peer->subject : "")},
+                {"serial", peer ? peer->serial_hex : std::string()},
+                {"sha256", peer ? peer->sha256_hex : std::string()}});
+  }
+
   const uint64_t duration_ns = uv_hrtime() - request_started_ns_;
   metrics::DataPathCounters& counters = worker_.counters();
   counters.request(route_of(result.route), method_of(request.method), result.status, duration_ns);

@@ -83,6 +83,18 @@ Answer serve_token(const ServeState& state, const http::Request& request, size_t
   return {200, !request.keep_alive};
 }
 
+Answer forbidden(const ServeState& state, const http::Request& request, size_t index,
+                 std::string& out) {
+  http::render_response(out, head_for(request, 403), R"({"error":"forbidden"})");
+  Answer answer{403, !request.keep_alive};
+  answer.denied = &state.tokens[index];
+  return answer;
+}
+
+bool allowed(const TokenRoute& route, const tls::PeerIdentity* peer) {
+  return peer != nullptr ? route.policy.allows(*peer) : route.policy.any_verified_client();
+}
+
 // What /readyz says about one token: "ready" (a valid value), "pending"
 // (no value yet, the first attempt under way), "expired" (only a value past
 // its serving time) or "failing" (no value, the last attempt failed).
@@ -128,7 +140,8 @@ Answer serve_ready(const ServeState& state, const http::Request& request, std::s
 }
 
 Answer dispatch(const ServeState& state, const http::Request& request,
-                const http::RouteMatch& match, std::string& out, int64_t may_wait_ms) {
+                const http::RouteMatch& match, const tls::PeerIdentity* peer, std::string& out,
+                int64_t may_wait_ms) {
   if (match.kind == http::RouteKind::kNotFound) {
     http::render_response(out, head_for(request, 404), R"({"error":"not_found"})");
     return {404, !request.keep_alive};
@@ -150,6 +163,9 @@ Answer dispatch(const ServeState& state, const http::Request& request,
     case http::RouteKind::kReadyz:
       return serve_ready(state, request, out);
     case http::RouteKind::kToken:
+      if (!allowed(state.tokens[match.token_index], peer)) {
+        return forbidden(state, request, match.token_index, out);
+      }
       return serve_token(state, request, match.token_index, out, may_wait_ms);
     case http::RouteKind::kMetrics: {
       if (!state.render_metrics) {
@@ -172,9 +188,9 @@ Answer dispatch(const ServeState& state, const http::Request& request,
 }  // namespace
 
 Answer handle_request(const ServeState& state, const http::Request& request,
-                      const tls::PeerIdentity* /*peer*/, std::string& out, int64_t may_wait_ms) {
+                      const tls::PeerIdentity* peer, std::string& out, int64_t may_wait_ms) {
   const http::RouteMatch match = state.router.match(request.method, request.target);
-  Answer answer = dispatch(state, request, match, out, may_wait_ms);
+  Answer answer = dispatch(state, request, match, peer, out, may_wait_ms);
   answer.route = match.kind;
   answer.token_index = match.token_index;
   return answer;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/authz/access_policy.h"
 #include "src/http/request.h"
 #include "src/http/router.h"
 #include "src/tls/peer_identity.h"
@@ -27,6 +28,7 @@ struct TokenRoute {
   // How long a request that finds no valid value may be held for the
   // refresh in flight (`request_wait`); 0 answers 503 at once.
   int64_t request_wait_ms = 0;
+  authz::AccessPolicy policy;  // who may have it; default: any verified client
 };
 
 struct ServeState {
@@ -48,6 +50,8 @@ struct Answer {
   // refresh may bring one within this many ms; hold the request and ask
   // again (see handle_request).
   int64_t wait_ms = 0;
+  // Set on a 403: the token this peer may not have, for the caller's log.
+  const TokenRoute* denied = nullptr;
 };
 
 // May a request wait for a value at all: pass kWaitAsConfigured for a new
@@ -60,6 +64,11 @@ inline constexpr int64_t kWaitAsConfigured = INT64_MAX;
 // (SOURCES.md "Freshness"), renders nothing and returns wait_ms instead: the
 // caller holds the request and calls again when the store changes or the
 // wait is over. A request that finds a valid value never waits.
+// A token route answers 403 {"error":"forbidden"} when its policy does not
+// allow `peer` (null on a plain listener: then only a policy without rules
+// lets the request through), before looking for a value; every other route
+// needs no more than the verified certificate the handshake already
+// demanded. The answer never says why.
 Answer handle_request(const ServeState& state, const http::Request& request,
                       const tls::PeerIdentity* peer, std::string& out, int64_t may_wait_ms = 0);
 

@@ -284,6 +284,11 @@ TEST_F(ConfigLoader, ReadsAllowRulesWithTheirMarks) {
   EXPECT_EQ(allow[1].sha256, "AB:CD");
   EXPECT_EQ(allow[1].ip, "10.0.0.1");
   EXPECT_EQ(allow[1].cn, std::nullopt);
+  // Each value's own mark and the rule's path, for src/authz/'s checks.
+  EXPECT_EQ(allow[1].field, "tokens.wif.allow[1]");
+  EXPECT_EQ(allow[1].marks.at("ip").line, 7);
+  EXPECT_EQ(allow[1].marks.at("ip").column, 13);
+  EXPECT_EQ(allow[0].marks.at("o").column, 28);
 }
 
 TEST_F(ConfigLoader, AcceptsTheMinimumTlsVersionWrittenAsANumber) {

@@ -41,6 +41,32 @@ class HandlerTest : public ::testing::Test {
     return out;
   }
 
+  // A request from a client whose certificate verified as `peer`.
+  std::string get_as(const tls::PeerIdentity& peer, std::string target,
+                     http::Method method = http::Method::kGet) {
+    http::Request r;
+    r.method = method;
+    r.target = std::move(target);
+    std::string out;
+    last_ = handle_request(state_, r, &peer, out);
+    return out;
+  }
+
+  // The build token allowed to CN=ci-runner only.
+  void restrict_build_to_ci_runner() {
+    config::AllowRule rule;
+    rule.field = "tokens.build.allow[0]";
+    rule.cn = "ci-runner";
+    config::Diagnostics diag;
+    state_.tokens[1].policy = *authz::AccessPolicy::compile({rule}, diag);
+  }
+
+  static tls::PeerIdentity peer_named(std::string cn) {
+    tls::PeerIdentity peer;
+    peer.common_names = {std::move(cn)};
+    return peer;
+  }
+
   static std::string body_of(const std::string& response) {
     return response.substr(response.find("\r\n\r\n") + 4);
   }
@@ -173,6 +199,72 @@ TEST_F(HandlerTest, HoldsARequestWhoseTokenExpiredWhileItsRefreshIsUnderWay) {
   const std::string r = get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
   EXPECT_EQ(last_.wait_ms, 5'000);
   EXPECT_EQ(r.find("old"), std::string::npos);
+}
+
+TEST_F(HandlerTest, ServesARestrictedTokenToAPeerARuleAllows) {
+  restrict_build_to_ci_runner();
+  publish(1, "b", std::nullopt);
+  const tls::PeerIdentity runner = peer_named("ci-runner");
+
+  EXPECT_EQ(body_of(get_as(runner, "/v1/tokens/build")), R"({"access_token":"b"})");
+  EXPECT_EQ(last_.status, 200);
+  EXPECT_EQ(last_.denied, nullptr);
+}
+
+TEST_F(HandlerTest, RefusesARestrictedTokenToAnUnlistedPeerWithoutSayingWhy) {
+  restrict_build_to_ci_runner();
+  publish(1, "secret-build-token", std::nullopt);
+  const tls::PeerIdentity other = peer_named("app-team-client");
+
+  const std::string r = get_as(other, "/v1/tokens/build");
+  EXPECT_EQ(last_.status, 403);
+  EXPECT_EQ(body_of(r), R"({"error":"forbidden"})");
+  EXPECT_EQ(r.find("secret-build-token"), std::string::npos);
+  EXPECT_EQ(r.find("ci-runner"), std::string::npos);
+  ASSERT_NE(last_.denied, nullptr);
+  EXPECT_EQ(last_.denied->name, "build");
+  EXPECT_EQ(last_.route, http::RouteKind::kToken);
+  EXPECT_EQ(last_.token_index, 1u);
+}
+
+TEST_F(HandlerTest, RefusesARestrictedTokenBeforeLookingForItsValue) {
+  restrict_build_to_ci_runner();
+  const tls::PeerIdentity other = peer_named("app-team-client");
+
+  get_as(other, "/v1/tokens/build");
+  EXPECT_EQ(last_.status, 403);  // not 503: an unlisted client learns nothing of the token
+}
+
+TEST_F(HandlerTest, RefusesHeadOfARestrictedTokenToo) {
+  restrict_build_to_ci_runner();
+  publish(1, "b", std::nullopt);
+  const tls::PeerIdentity other = peer_named("app-team-client");
+
+  get_as(other, "/v1/tokens/build", http::Method::kHead);
+  EXPECT_EQ(last_.status, 403);
+}
+
+TEST_F(HandlerTest, RootAndHealthPathsNeedNoRule) {
+  restrict_build_to_ci_runner();
+  publish(0, "tok", std::nullopt);
+  publish(1, "b", std::nullopt);
+  const tls::PeerIdentity other = peer_named("app-team-client");
+
+  for (const char* path : {"/", "/healthz", "/readyz", "/get_wif_token"}) {
+    get_as(other, path);
+    EXPECT_EQ(last_.status, 200) << path;
+  }
+}
+
+TEST_F(HandlerTest, WithoutAPeerOnlyATokenWithoutRulesIsServed) {
+  restrict_build_to_ci_runner();
+  publish(0, "tok", std::nullopt);
+  publish(1, "b", std::nullopt);
+
+  get("/get_wif_token");
+  EXPECT_EQ(last_.status, 200);
+  get("/v1/tokens/build");
+  EXPECT_EQ(last_.status, 403);
 }
 
 }  // namespace
