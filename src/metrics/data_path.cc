@@ -89,6 +89,8 @@ std::string_view handshake_reason(Handshake outcome) {
       return "revoked";
     case Handshake::kBadUsage:
       return "bad_usage";
+    case Handshake::kRevocationUnknown:
+      return "revocation_unknown";
     case Handshake::kProtocol:
       return "protocol";
     case Handshake::kTimeout:

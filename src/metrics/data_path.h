@@ -49,10 +49,11 @@ enum class Handshake {
   kNotYetValid,
   kRevoked,
   kBadUsage,
+  kRevocationUnknown,
   kProtocol,
   kTimeout,
 };
-inline constexpr size_t kHandshakeCount = 9;
+inline constexpr size_t kHandshakeCount = 10;
 std::string_view handshake_reason(Handshake outcome);  // "none" for kOk
 
 // Why a connection was closed by a deadline rather than by its peer.

@@ -87,6 +87,8 @@ metrics::Handshake handshake_of(tls::Failure failure) {
       return metrics::Handshake::kRevoked;
     case tls::Failure::kBadUsage:
       return metrics::Handshake::kBadUsage;
+    case tls::Failure::kRevocationUnknown:
+      return metrics::Handshake::kRevocationUnknown;
     case tls::Failure::kProtocol:
       return metrics::Handshake::kProtocol;
   }

@@ -1,23 +1,22 @@
 #include "src/tls/server_context.h"
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <atomic>
 #include <string_view>
 #include <utility>
 
+#include "src/tls/cipher_settings.h"
+#include "src/tls/client_verify.h"
+#include "src/tls/context_extras.h"
 #include "src/tls/openssl_helpers.h"
 #include "src/tls/pem_files.h"
+#include "src/tls/summaries.h"
 
 namespace wif::tls {
 namespace {
-
-// TLS 1.2 suites: ephemeral ECDH key exchange with an AEAD cipher only, the
-// ECDSA ones first (smaller, faster handshakes). TLS 1.3 keeps OpenSSL's
-// defaults, which are all AEAD.
-constexpr char kTls12Ciphers[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 // Sessions are cached, and resumed with client authentication, only under a
 // session id context (SSL_CTX_set_session_id_context(3)); without one OpenSSL
@@ -27,144 +26,227 @@ constexpr char kTls12Ciphers[] =
 constexpr unsigned char kSessionIdContext[] = "wif-tokend";
 
 constexpr int kMaxVerifyDepth = 100;
+// RFC 8446 section 4.6.1: a ticket lives at most seven days.
+constexpr int64_t kMaxSessionLifetimeS = 7 * 24 * 3600;
 
-CertificateSummary summary_of(const X509* certificate) {
-  CertificateSummary summary;
-  summary.subject = rfc2253(X509_get_subject_name(certificate));
-  summary.issuer = rfc2253(X509_get_issuer_name(certificate));
-  summary.not_before_unix = unix_seconds(X509_get0_notBefore(certificate));
-  summary.not_after_unix = unix_seconds(X509_get0_notAfter(certificate));
-  return summary;
-}
+using X509StorePtr = std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslFree<X509_STORE_CTX_free>>;
 
-// The client_intermediates certificates live in the SSL_CTX's ex_data, so
-// they are freed with the SSL_CTX and outlive every connection made from it
-// (an SSL holds a reference to its SSL_CTX), even after a reload.
-void free_intermediates(void* /*parent*/, void* stack, CRYPTO_EX_DATA* /*data*/, int /*index*/,
-                        long /*argl*/, void* /*argp*/) {
-  X509StackFree()(static_cast<STACK_OF(X509)*>(stack));
-}
+std::atomic<uint64_t> last_generation{0};
 
-int intermediates_index() {
-  static const int index =
-      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_intermediates);
-  return index;
-}
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
-// SSL_CTX_set_cert_verify_callback(3): verifies with the extra untrusted
-// certificates appended to the chain the client sent. The X509_STORE_CTX
-// OpenSSL prepared is reused rather than a fresh one, because it already
-// carries what a fresh one would lose: the SSL in its ex_data, the verify
-// parameters (purpose, depth, CRL flags, security level), and it is where
-// OpenSSL reads the verify result and the verified chain from afterwards.
-// Runs on the connection's thread; touches only objects that are never
-// written after build().
-int verify_with_intermediates(X509_STORE_CTX* store_ctx, void* arg) {
-  const auto* extras = static_cast<const STACK_OF(X509)*>(arg);
-  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
-  X509StackShallowPtr untrusted(sent != nullptr ? sk_X509_dup(sent) : sk_X509_new_null());
-  if (!untrusted) {
-    X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_OUT_OF_MEM);
-    return 0;
+// The CAs a client chain may run through: the anchors and the untrusted
+// intermediates, with the file each came from, for messages.
+struct KnownCa {
+  X509* certificate;  // owned by the builder's vectors
+  const char* field;  // "client_ca" or "client_intermediates"
+  const std::string* file;
+};
+
+}  // namespace
+
+// Builds one ServerContext step by step; each step throws ContextError.
+class ContextBuilder {
+ public:
+  explicit ContextBuilder(const ContextOptions& options)
+      : options_(options), context_(new ServerContext()) {}
+
+  std::shared_ptr<const ServerContext> build();
+
+ private:
+  void create();
+  void set_protocol();
+  void set_sessions();
+  void use_certificate_and_key();
+  void check_server_chain();
+  void verify_clients();
+  void use_intermediates();
+  void check_revocation();
+  void check_chain_has_crls(const std::vector<X509_CRL*>& verified);
+  void describe_server_chain_trust();
+
+  SSL_CTX* ctx() const { return context_->ctx_.get(); }
+
+  const ContextOptions& options_;
+  std::shared_ptr<ServerContext> context_;
+  std::unique_ptr<ContextExtras> extras_ = std::make_unique<ContextExtras>();
+  std::vector<X509Ptr> anchors_;
+  std::vector<KnownCa> known_cas_;
+};
+
+std::shared_ptr<const ServerContext> ContextBuilder::build() {
+  ERR_clear_error();
+  create();
+  set_protocol();
+  set_sessions();
+  use_certificate_and_key();
+  check_server_chain();
+  verify_clients();
+  use_intermediates();
+  check_revocation();
+  describe_server_chain_trust();
+
+  attach_extras(ctx(), std::move(extras_));
+  install_client_verification(ctx());
+  if (options_.session_tickets) {
+    TicketKeys::install(ctx());
   }
-  for (int i = 0; i < sk_X509_num(extras); ++i) {
-    if (sk_X509_push(untrusted.get(), sk_X509_value(extras, i)) <= 0) {
-      X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_OUT_OF_MEM);
-      return 0;
-    }
-  }
-  X509_STORE_CTX_set0_untrusted(store_ctx, untrusted.get());
-  int verified = X509_verify_cert(store_ctx);
-  X509_STORE_CTX_set0_untrusted(store_ctx, sent);
-  return verified;
+  context_->generation_ = last_generation.fetch_add(1, std::memory_order_relaxed) + 1;
+  context_->partial_chain_ = options_.partial_chain;
+  context_->crl_check_chain_ = options_.crl_check_chain;
+  ERR_clear_error();
+  return context_;
 }
 
-void set_protocol(SSL_CTX* ctx, const ContextOptions& options) {
-  int min_version = options.min_version == MinVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
-    fail_with_reason("cannot set the TLS versions and ciphers");
+void ContextBuilder::create() {
+  context_->ctx_.reset(SSL_CTX_new(TLS_server_method()));
+  if (!context_->ctx_) {
+    fail_with_reason("cannot create a TLS context");
   }
+  SSL_CTX_set_default_passwd_cb(ctx(), refuse_passphrase);
+}
+
+void ContextBuilder::set_protocol() {
+  const int min_version =
+      options_.min_version == MinVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  if (SSL_CTX_set_min_proto_version(ctx(), min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx(), TLS1_3_VERSION) != 1) {
+    fail_with_reason("cannot set the TLS versions");
+  }
+  apply_cipher_settings(ctx(), options_.tls12_ciphers, options_.tls13_ciphersuites,
+                        options_.groups);
 
   // Renegotiation is refused outright: a TLS 1.2 client asking for it gets a
   // no_renegotiation alert. OpenSSL 3 already refuses client-initiated
   // renegotiation unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; the option
   // keeps it so whatever the defaults. Compression stays off (CRIME).
-  uint64_t flags = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
-  if (!options.session_tickets) {
-    // SSL_OP_NO_TICKET alone still makes a TLS 1.3 server send stateful
-    // tickets (SSL_CTX_set_options(3)); no tickets at all needs both.
-    flags |= SSL_OP_NO_TICKET;
-    SSL_CTX_set_num_tickets(ctx, 0);
-  }
-  SSL_CTX_set_options(ctx, flags);
+  SSL_CTX_set_options(ctx(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   // Idle keep-alive connections give their record buffers back.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-
-  if (SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1) != 1) {
-    fail_with_reason("cannot set the session id context");
-  }
+  SSL_CTX_set_mode(ctx(), SSL_MODE_RELEASE_BUFFERS);
 }
 
-void use_certificate_and_key(SSL_CTX* ctx, const ContextOptions& options) {
+void ContextBuilder::set_sessions() {
+  if (options_.session_lifetime_s < 1 || options_.session_lifetime_s > kMaxSessionLifetimeS) {
+    fail("session lifetime " + std::to_string(options_.session_lifetime_s) +
+         " s is out of range (1 s to 7 days)");
+  }
+  if (SSL_CTX_set_session_id_context(ctx(), kSessionIdContext, sizeof(kSessionIdContext) - 1) !=
+      1) {
+    fail_with_reason("cannot set the session id context");
+  }
+  // The lifetime of cached sessions and the ticket_lifetime_hint a client
+  // is given (SSL_CTX_set_timeout(3)).
+  SSL_CTX_set_timeout(ctx(), static_cast<long>(options_.session_lifetime_s));
+  if (options_.session_tickets) {
+    extras_->tickets = std::make_unique<TicketKeys>(options_.session_lifetime_s, options_.now_s);
+    return;
+  }
+  // SSL_OP_NO_TICKET alone still makes a TLS 1.3 server send stateful
+  // tickets (SSL_CTX_set_options(3)); no tickets at all needs both.
+  SSL_CTX_set_options(ctx(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(ctx(), 0);
+}
+
+void ContextBuilder::use_certificate_and_key() {
   // Opened first only to name the file and the system's reason if it cannot
   // be read. SSL_CTX_use_certificate_chain_file(3) then reads the leaf and
   // every intermediate after it, which are all sent to the client.
-  open_file(options.cert_file, "certificate");
-  if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1) {
+  open_file(options_.cert_file, "certificate");
+  if (SSL_CTX_use_certificate_chain_file(ctx(), options_.cert_file.c_str()) != 1) {
     DrainedErrors errors = drain_error_queue();
     if (errors.has(ERR_LIB_PEM, PEM_R_NO_START_LINE)) {
-      fail("certificate " + options.cert_file + " holds no PEM certificate");
+      fail("certificate " + options_.cert_file + " holds no PEM certificate");
     }
-    throw ContextError("cannot load certificate " + options.cert_file + ": " + errors.text);
+    throw ContextError("cannot load certificate " + options_.cert_file + ": " + errors.text);
   }
 
-  EvpPkeyPtr key = load_private_key(options);
+  EvpPkeyPtr key = load_private_key(options_);
   const std::string mismatch =
-      "key " + options.key_file + " does not match certificate " + options.cert_file;
-  if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), key.get()) != 1) {
-    fail(mismatch);
+      "key " + options_.key_file + " does not match certificate " + options_.cert_file;
+  if (X509_check_private_key(SSL_CTX_get0_certificate(ctx()), key.get()) != 1) {
+    ERR_clear_error();
+    throw ContextError(mismatch, ContextError::Kind::kKeyMismatch);
   }
-  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
-    fail_with_reason("cannot use key " + options.key_file);
+  if (SSL_CTX_use_PrivateKey(ctx(), key.get()) != 1) {
+    fail_with_reason("cannot use key " + options_.key_file);
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    fail(mismatch);
+  if (SSL_CTX_check_private_key(ctx()) != 1) {
+    ERR_clear_error();
+    throw ContextError(mismatch, ContextError::Kind::kKeyMismatch);
   }
+}
+
+// The served chain must be usable as it is: a leaf for TLS servers within
+// its validity, each certificate issued (and signed) by the one after it.
+// Whether it leads to a root the clients trust is their business; `check`
+// reports it (describe_server_chain_trust).
+void ContextBuilder::check_server_chain() {
+  X509* leaf = SSL_CTX_get0_certificate(ctx());
+  const std::string& file = options_.cert_file;
+  if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+    fail("certificate " + file + " expired on " +
+         format_utc(unix_seconds(X509_get0_notAfter(leaf))));
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0) {
+    fail("certificate " + file + " is not valid before " +
+         format_utc(unix_seconds(X509_get0_notBefore(leaf))));
+  }
+  if (X509_check_purpose(leaf, X509_PURPOSE_SSL_SERVER, 0) != 1) {
+    fail("certificate " + file +
+         " is not for TLS servers (its key usage or extended key usage leaves out serverAuth)");
+  }
+
+  STACK_OF(X509)* extra = nullptr;
+  SSL_CTX_get0_chain_certs(ctx(), &extra);
+  context_->server_chain_.push_back(summary_of(leaf));
+  X509* subject = leaf;
+  for (int i = 0; i < sk_X509_num(extra); ++i) {
+    X509* issuer = sk_X509_value(extra, i);
+    if (X509_check_issued(issuer, subject) != X509_V_OK ||
+        X509_verify(subject, X509_get0_pubkey(issuer)) != 1) {
+      fail("certificate " + file + ": certificate " + std::to_string(i + 2) + " (" +
+           quoted(rfc2253(X509_get_subject_name(issuer))) + ") did not issue certificate " +
+           std::to_string(i + 1) + " (" + quoted(rfc2253(X509_get_subject_name(subject))) +
+           "); list the leaf first, then each issuer");
+    }
+    context_->server_chain_.push_back(summary_of(issuer));
+    subject = issuer;
+  }
+  ERR_clear_error();
 }
 
 // Client certificates are required and verified against the anchors; the
 // purpose check refuses a certificate whose extended key usage lacks
 // clientAuth (a certificate without the extension may be used for anything,
-// RFC 5280 section 4.2.1.12). OpenSSL already gives a server's verification
-// the ssl_client purpose by default; setting it states the requirement
-// rather than relying on that.
-void verify_clients(SSL_CTX* ctx, const ContextOptions& options,
-                    std::vector<CertificateSummary>& anchors) {
-  if (options.verify_depth < 0 || options.verify_depth > kMaxVerifyDepth) {
-    fail("verify_depth " + std::to_string(options.verify_depth) + " is out of range (0 to " +
+// RFC 5280 section 4.2.1.12, unless require_client_auth_eku). OpenSSL
+// already gives a server's verification the ssl_client purpose by default;
+// setting it states the requirement rather than relying on that.
+void ContextBuilder::verify_clients() {
+  if (options_.verify_depth < 0 || options_.verify_depth > kMaxVerifyDepth) {
+    fail("verify_depth " + std::to_string(options_.verify_depth) + " is out of range (0 to " +
          std::to_string(kMaxVerifyDepth) + ")");
   }
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx());
   X509NameStackPtr ca_names(sk_X509_NAME_new_null());
   if (!ca_names) {
     fail_with_reason("cannot allocate the CA name list");
   }
-  std::vector<X509Ptr> loaded = load_certificates(options.client_ca_file, "client_ca");
-  for (size_t i = 0; i < loaded.size(); ++i) {
-    X509* anchor = loaded[i].get();
+  for (X509Ptr& loaded : load_certificates(options_.client_ca_file, "client_ca")) {
+    X509* anchor = loaded.get();
     bool repeated = false;
-    for (size_t j = 0; j < i; ++j) {
-      repeated = repeated || X509_cmp(loaded[j].get(), anchor) == 0;
+    for (const X509Ptr& kept : anchors_) {
+      repeated = repeated || X509_cmp(kept.get(), anchor) == 0;
     }
     if (repeated) {
       continue;
     }
     if (X509_STORE_add_cert(store, anchor) != 1) {
-      fail_with_reason("cannot add an anchor from client_ca " + options.client_ca_file);
+      fail_with_reason("cannot add an anchor from client_ca " + options_.client_ca_file);
     }
-    anchors.push_back(summary_of(anchor));
+    context_->anchors_.push_back(summary_of(anchor));
+    anchors_.push_back(std::move(loaded));
+    known_cas_.push_back({anchor, "client_ca", &options_.client_ca_file});
 
     // The names sent in CertificateRequest, once each (a renewed CA keeps
     // its name). They are built here rather than with
@@ -184,79 +266,147 @@ void verify_clients(SSL_CTX* ctx, const ContextOptions& options,
     }
     name.release();  // now owned by ca_names
   }
-  SSL_CTX_set_client_CA_list(ctx, ca_names.release());
+  SSL_CTX_set_client_CA_list(ctx(), ca_names.release());
 
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_verify_depth(ctx, options.verify_depth);
-  if (SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1) {
+  SSL_CTX_set_verify(ctx(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_verify_depth(ctx(), options_.verify_depth);
+  if (SSL_CTX_set_purpose(ctx(), X509_PURPOSE_SSL_CLIENT) != 1) {
     fail_with_reason("cannot require the TLS client purpose");
   }
+  if (options_.partial_chain &&
+      X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx()), X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+    fail_with_reason("cannot allow partial chains");
+  }
+  extras_->require_client_auth_eku = options_.require_client_auth_eku;
 }
 
-void use_intermediates(SSL_CTX* ctx, const ContextOptions& options) {
-  if (options.client_intermediates_file.empty()) {
+// The intermediates go into the context's extras, never into the store:
+// they help build a chain but are not trusted.
+void ContextBuilder::use_intermediates() {
+  if (options_.client_intermediates_file.empty()) {
     return;
   }
-  X509StackPtr extras(sk_X509_new_null());
-  if (!extras) {
+  extras_->intermediates.reset(sk_X509_new_null());
+  if (!extras_->intermediates) {
     fail_with_reason("cannot allocate the intermediate list");
   }
   for (X509Ptr& certificate :
-       load_certificates(options.client_intermediates_file, "client_intermediates")) {
-    if (sk_X509_push(extras.get(), certificate.get()) <= 0) {
+       load_certificates(options_.client_intermediates_file, "client_intermediates")) {
+    if (sk_X509_push(extras_->intermediates.get(), certificate.get()) <= 0) {
       fail_with_reason("cannot allocate the intermediate list");
     }
-    certificate.release();  // now owned by extras
+    X509* intermediate = certificate.release();  // now owned by the list
+    context_->intermediates_.push_back(summary_of(intermediate));
+    known_cas_.push_back(
+        {intermediate, "client_intermediates", &options_.client_intermediates_file});
   }
-  int index = intermediates_index();
-  if (index < 0 || SSL_CTX_set_ex_data(ctx, index, extras.get()) != 1) {
-    fail_with_reason("cannot attach the intermediates to the TLS context");
-  }
-  SSL_CTX_set_cert_verify_callback(ctx, verify_with_intermediates, extras.release());
 }
 
-void check_revocation(SSL_CTX* ctx, const ContextOptions& options) {
-  if (options.crl_files.empty()) {
+// Loads every CRL; one whose issuer is a configured CA must carry that CA's
+// signature, or OpenSSL would refuse every client it covers later with an
+// unhelpful "CRL signature failure". A CRL from another CA (one a client
+// sends in its chain) is kept and checked by OpenSSL when it is used.
+void ContextBuilder::check_revocation() {
+  if (options_.crl_files.empty()) {
+    if (options_.crl_check_chain) {
+      fail("crl_check chain needs a CRL from every CA, and crl lists none");
+    }
     return;
   }
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  for (const std::string& path : options.crl_files) {
-    for (const X509CrlPtr& crl : load_crls(path)) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx());
+  std::vector<X509CrlPtr> crls;
+  std::vector<X509_CRL*> verified;
+  for (const std::string& path : options_.crl_files) {
+    size_t index = 0;
+    for (X509CrlPtr& crl : load_crls(path)) {
+      ++index;
+      const X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
+      bool named = false;
+      bool signed_by_it = false;
+      for (const KnownCa& ca : known_cas_) {
+        if (X509_NAME_cmp(X509_get_subject_name(ca.certificate), issuer) == 0) {
+          named = true;
+          signed_by_it =
+              signed_by_it || X509_CRL_verify(crl.get(), X509_get0_pubkey(ca.certificate)) == 1;
+        }
+      }
+      ERR_clear_error();
+      if (named && !signed_by_it) {
+        fail("crl " + path + ": CRL " + std::to_string(index) + " names " +
+             quoted(rfc2253(issuer)) + " as its issuer but does not carry that CA's signature");
+      }
       if (X509_STORE_add_crl(store, crl.get()) != 1) {
         fail_with_reason("cannot add a CRL from " + path);
       }
+      context_->crls_.push_back(summary_of(crl.get(), path));
+      if (signed_by_it) {
+        verified.push_back(crl.get());
+      }
+      crls.push_back(std::move(crl));
     }
   }
-  // With CRL_CHECK_ALL every CA in the chain needs a current CRL from its
-  // issuer too, or verification fails with "unable to get certificate CRL".
+  if (options_.crl_check_chain) {
+    check_chain_has_crls(verified);
+  }
+
   unsigned long flags = X509_V_FLAG_CRL_CHECK;
-  if (options.crl_check_chain) {
+  if (options_.crl_check_chain) {
     flags |= X509_V_FLAG_CRL_CHECK_ALL;
   }
-  if (X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), flags) != 1) {
+  if (X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx()), flags) != 1) {
     fail_with_reason("cannot turn on CRL checking");
   }
 }
 
-}  // namespace
+// With CRL_CHECK_ALL every certificate of a chain needs a current CRL from
+// its issuer, or OpenSSL refuses the client ("unable to get certificate
+// CRL"). A configured CA without one would refuse every client under it, so
+// start-up stops instead, naming the CA.
+void ContextBuilder::check_chain_has_crls(const std::vector<X509_CRL*>& verified) {
+  for (const KnownCa& ca : known_cas_) {
+    const X509_NAME* subject = X509_get_subject_name(ca.certificate);
+    bool covered = false;
+    for (X509_CRL* crl : verified) {
+      covered = covered || (X509_NAME_cmp(X509_CRL_get_issuer(crl), subject) == 0 &&
+                            X509_CRL_verify(crl, X509_get0_pubkey(ca.certificate)) == 1);
+    }
+    ERR_clear_error();
+    if (!covered) {
+      fail("crl_check chain: no CRL from CA " + quoted(rfc2253(subject)) + " (from " + ca.field +
+           " " + *ca.file + "); add its CRL to crl, or check the leaf only with crl_check: leaf");
+    }
+  }
+}
+
+// For `check` only: does the served chain lead to a root that a client could
+// trust, among the client anchors or the system's store?
+void ContextBuilder::describe_server_chain_trust() {
+  X509StorePtr store(X509_STORE_new());
+  X509StoreCtxPtr store_ctx(X509_STORE_CTX_new());
+  STACK_OF(X509)* chain = nullptr;
+  SSL_CTX_get0_chain_certs(ctx(), &chain);
+  bool ready = store && store_ctx && X509_STORE_set_default_paths(store.get()) == 1;
+  for (const X509Ptr& anchor : anchors_) {
+    ready = ready && X509_STORE_add_cert(store.get(), anchor.get()) == 1;
+  }
+  ready = ready &&
+          X509_STORE_CTX_init(store_ctx.get(), store.get(), SSL_CTX_get0_certificate(ctx()),
+                              chain) == 1 &&
+          X509_STORE_CTX_set_purpose(store_ctx.get(), X509_PURPOSE_SSL_SERVER) == 1;
+  ChainCheck& check = context_->server_chain_check_;
+  if (!ready) {
+    check.detail = "cannot set up the verification: " + drain_error_queue().text;
+    return;
+  }
+  check.verified = X509_verify_cert(store_ctx.get()) == 1;
+  if (!check.verified) {
+    check.detail = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store_ctx.get()));
+  }
+  ERR_clear_error();
+}
 
 std::shared_ptr<const ServerContext> ServerContext::build(const ContextOptions& options) {
-  ERR_clear_error();
-  std::shared_ptr<ServerContext> context(new ServerContext());
-  context->ctx_.reset(SSL_CTX_new(TLS_server_method()));
-  if (!context->ctx_) {
-    fail_with_reason("cannot create a TLS context");
-  }
-  SSL_CTX* ctx = context->ctx_.get();
-  SSL_CTX_set_default_passwd_cb(ctx, refuse_passphrase);
-
-  set_protocol(ctx, options);
-  use_certificate_and_key(ctx, options);
-  context->server_certificate_ = summary_of(SSL_CTX_get0_certificate(ctx));
-  verify_clients(ctx, options, context->anchors_);
-  use_intermediates(ctx, options);
-  check_revocation(ctx, options);
-  return context;
+  return ContextBuilder(options).build();
 }
 
 ServerContext::~ServerContext() = default;

@@ -5,16 +5,23 @@
 // shared_ptr<const ServerContext>, so a reload swaps the pointer and the old
 // context lives until its last connection closes. SSL_new() on the native
 // SSL_CTX is thread-safe (OpenSSL threads(7)), which is all workers do with it.
+//
+// Each build is a new generation: its own session cache and its own random
+// ticket keys, so no session or ticket from before a reload resumes under
+// it, and a connection can tell that the trust it was verified under has
+// been replaced (see Session::verify_again).
 #pragma once
 
 #include <openssl/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "src/tls/certificate_summary.h"
 #include "src/tls/openssl_helpers.h"
 
 namespace wif::tls {
@@ -28,18 +35,37 @@ struct ContextOptions {
   std::string client_ca_file;             // trust anchors for client certificates
   std::string client_intermediates_file;  // untrusted, only to build chains
   std::vector<std::string> crl_files;
-  bool crl_check_chain = false;  // false: check the leaf only
+  // false: check the leaf only. true: every certificate of the chain, and
+  // every configured CA must have a CRL (build() refuses otherwise).
+  bool crl_check_chain = false;
+  // Let a chain end at any anchor, not only at a self-signed root
+  // (X509_V_FLAG_PARTIAL_CHAIN): an intermediate in client_ca is then
+  // trusted on its own. Off by default.
+  bool partial_chain = false;
+  // Refuse a client certificate without an extended key usage (one with the
+  // extension must name clientAuth in any case).
+  bool require_client_auth_eku = false;
   MinVersion min_version = MinVersion::kTls12;
+  // SSL_CTX_set_verify_depth(3): the most intermediate CAs between the leaf
+  // and the anchor (depth 0 is the leaf itself).
   int verify_depth = 4;
+  std::vector<std::string> tls12_ciphers;       // empty: default_tls12_ciphers()
+  std::vector<std::string> tls13_ciphersuites;  // empty: OpenSSL's defaults
+  std::vector<std::string> groups;              // empty: OpenSSL's defaults
   bool session_tickets = true;
+  // How long a session (cached or in a ticket) may be resumed; also the
+  // ticket key rotation period.
+  int64_t session_lifetime_s = 600;
+  // Seconds since the epoch, for ticket key rotation; empty: time(2).
+  std::function<int64_t()> now_s;
 };
 
-// Describes one certificate for start-up logs, `check` and metrics.
-struct CertificateSummary {
-  std::string subject;
-  std::string issuer;
-  int64_t not_before_unix = 0;
-  int64_t not_after_unix = 0;
+// Whether the server's own chain verifies to a root (a client_ca anchor or
+// the system's trust store), for `check`. A chain from a private CA the
+// system does not know legitimately fails here; build() never requires it.
+struct ChainCheck {
+  bool verified = false;
+  std::string detail;  // the reason when not verified
 };
 
 // Thrown by ServerContext::build(). The message names the file and says what
@@ -47,13 +73,25 @@ struct CertificateSummary {
 // material or a passphrase.
 class ContextError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class Kind {
+    kInvalid,      // a file is missing, unreadable, malformed or unusable
+    kKeyMismatch,  // the key and the certificate are not a pair (yet)
+  };
+
+  explicit ContextError(const std::string& message, Kind kind = Kind::kInvalid)
+      : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
 };
 
 class ServerContext {
  public:
   // Loads and checks everything: the files parse, the key matches the leaf,
-  // the anchors load. Throws ContextError on the first problem.
+  // the leaf is within its validity and its chain links up, the anchors and
+  // CRLs load and every CRL from a configured CA carries its signature.
+  // Throws ContextError on the first problem.
   static std::shared_ptr<const ServerContext> build(const ContextOptions& options);
 
   ~ServerContext();
@@ -61,15 +99,35 @@ class ServerContext {
   ServerContext& operator=(const ServerContext&) = delete;
 
   SSL_CTX* native() const { return ctx_.get(); }
-  const CertificateSummary& server_certificate() const { return server_certificate_; }
+  // Increases with every build() in this process; never 0.
+  uint64_t generation() const { return generation_; }
+
+  const CertificateSummary& server_certificate() const { return server_chain_.front(); }
+  // The leaf first, then the intermediates sent with it.
+  const std::vector<CertificateSummary>& server_chain() const { return server_chain_; }
+  const ChainCheck& server_chain_check() const { return server_chain_check_; }
   const std::vector<CertificateSummary>& anchors() const { return anchors_; }
+  const std::vector<CertificateSummary>& intermediates() const { return intermediates_; }
+  // Every CRL loaded, in file order; next_update_unix is what the metrics
+  // layer publishes per CRL.
+  const std::vector<CrlSummary>& crls() const { return crls_; }
+  bool partial_chain() const { return partial_chain_; }
+  bool crl_check_chain() const { return crl_check_chain_; }
 
  private:
   ServerContext() = default;
 
   SslCtxPtr ctx_;
-  CertificateSummary server_certificate_;
+  uint64_t generation_ = 0;
+  std::vector<CertificateSummary> server_chain_;
+  ChainCheck server_chain_check_;
   std::vector<CertificateSummary> anchors_;
+  std::vector<CertificateSummary> intermediates_;
+  std::vector<CrlSummary> crls_;
+  bool partial_chain_ = false;
+  bool crl_check_chain_ = false;
+
+  friend class ContextBuilder;
 };
 
 }  // namespace wif::tls

@@ -5,6 +5,8 @@
 #include <cassert>
 #include <new>
 
+#include "src/tls/client_verify.h"
+
 namespace wif::tls {
 namespace {
 
@@ -14,10 +16,20 @@ constexpr size_t kReadChunk = 16384;
 
 // Maps a verification result (X509_STORE_CTX_get_error(3)) to a failure.
 // Anything not about time, revocation or usage means no trusted chain could
-// be built: unknown or untrusted issuers, bad signatures, a chain too long,
-// and a CRL that is missing or unusable (revocation status unknown).
+// be built: unknown or untrusted issuers, bad signatures, a chain too long.
 Failure failure_of_verify_result(long result) {
   switch (result) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+      return Failure::kRevocationUnknown;
     case X509_V_ERR_CERT_HAS_EXPIRED:
       return Failure::kExpired;
     case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -83,6 +95,8 @@ std::string_view failure_name(Failure failure) {
       return "revoked";
     case Failure::kBadUsage:
       return "bad_usage";
+    case Failure::kRevocationUnknown:
+      return "revocation_unknown";
     case Failure::kProtocol:
       return "protocol";
   }
@@ -189,6 +203,19 @@ Session::Status Session::finish_handshake() {
   peer_ = std::make_unique<PeerIdentity>(identity_of(certificate));
   established_ = true;
   return Status::kOk;
+}
+
+Failure Session::verify_again(const ServerContext& current, std::string& detail) const {
+  assert(established_ && "verify_again() before the handshake completed");
+  // On the server side the peer's chain leaves out its own certificate
+  // (SSL_get_peer_cert_chain(3)); a resumed session keeps both.
+  const long result = tls::verify_again(current.native(), SSL_get0_peer_certificate(ssl_.get()),
+                                        SSL_get_peer_cert_chain(ssl_.get()));
+  if (result == X509_V_OK) {
+    return Failure::kNone;
+  }
+  detail = std::string("certificate verify failed: ") + X509_verify_cert_error_string(result);
+  return failure_of_verify_result(result);
 }
 
 bool Session::resumed() const { return SSL_session_reused(ssl_.get()) == 1; }

@@ -32,6 +32,9 @@ enum class Failure {
   kNotYetValid,
   kRevoked,
   kBadUsage,  // key usage or extended key usage forbids client auth
+  // No current revocation status: the issuer's CRL is missing, expired, not
+  // yet valid or unusable. The client may be fine; the daemon cannot tell.
+  kRevocationUnknown,
   kProtocol,  // anything else the peer got wrong: bad record, version, alert
 };
 
@@ -93,6 +96,12 @@ class Session {
 
   // The verified client identity; null until established().
   const PeerIdentity* peer() const { return peer_.get(); }
+
+  // Verifies the client's chain again, as a handshake under `current` (a
+  // context built after this session's) would: kNone when it would still be
+  // accepted, else why not, with OpenSSL's reason in `detail` (for debug
+  // logs only). Only once established().
+  Failure verify_again(const ServerContext& current, std::string& detail) const;
 
  private:
   Status finish_handshake();

@@ -89,6 +89,7 @@ TEST_F(MetricsTest, ListsEveryHandshakeReasonFromTheStart) {
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"revoked\"} 1"));
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"timeout\"} 0"));
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"no_certificate\"} 0"));
+  EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"revocation_unknown\"} 0"));
 }
 
 TEST_F(MetricsTest, ActiveConnectionsAreOpenedMinusClosed) {

@@ -15,7 +15,9 @@ namespace {
 
 using test::client_named;
 using test::TlsClient;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 using wif::testing::pki;
@@ -130,6 +132,21 @@ TEST_F(TlsServerContext, NamesAKeyThatDoesNotMatchTheCertificate) {
 
   EXPECT_EQ(build_error(options),
             "key " + options.key_file + " does not match certificate " + options.cert_file);
+}
+
+TEST_F(TlsServerContext, TellsAKeyMismatchApartFromOtherProblems) {
+  try {
+    ServerContext::build(with_key(pki("ec-server.key")));
+    FAIL() << "build() succeeded";
+  } catch (const ContextError& error) {
+    EXPECT_EQ(error.kind(), ContextError::Kind::kKeyMismatch);
+  }
+  try {
+    ServerContext::build(with_key(dir_.file("missing.key")));
+    FAIL() << "build() succeeded";
+  } catch (const ContextError& error) {
+    EXPECT_EQ(error.kind(), ContextError::Kind::kInvalid);
+  }
 }
 
 TEST_F(TlsServerContext, NamesAKeyOfAnotherTypeThanTheCertificate) {
@@ -317,6 +334,90 @@ TEST_F(TlsServerContext, AcceptsAChainAtTheVerifyDepth) {
   options.verify_depth = 1;
 
   EXPECT_TRUE(serves_a_client(options));
+}
+
+TEST_F(TlsServerContext, DescribesTheUsagesOfEachServedCertificate) {
+  std::shared_ptr<const ServerContext> context = ServerContext::build(test::default_options());
+
+  ASSERT_EQ(context->server_chain().size(), 2u);
+  const CertificateSummary& leaf = context->server_chain()[0];
+  EXPECT_FALSE(leaf.is_ca);
+  EXPECT_THAT(leaf.key_usage, ElementsAre("digitalSignature", "keyEncipherment"));
+  EXPECT_THAT(leaf.extended_key_usage, ElementsAre("serverAuth"));
+  const CertificateSummary& intermediate = context->server_chain()[1];
+  EXPECT_TRUE(intermediate.is_ca);
+  EXPECT_EQ(intermediate.subject, "O=Internal,CN=Demo Intermediate CA");
+  EXPECT_THAT(intermediate.key_usage, ElementsAre("keyCertSign", "cRLSign"));
+  EXPECT_THAT(intermediate.extended_key_usage, IsEmpty());
+}
+
+TEST_F(TlsServerContext, DescribesTheClientIntermediates) {
+  ContextOptions options = test::default_options();
+  options.client_intermediates_file = pki("sub-intermediate.crt");
+  std::shared_ptr<const ServerContext> context = ServerContext::build(options);
+
+  ASSERT_EQ(context->intermediates().size(), 1u);
+  EXPECT_EQ(context->intermediates()[0].subject, "O=Internal,CN=Demo Sub CA");
+}
+
+TEST_F(TlsServerContext, ReportsWhetherTheServedChainLeadsToATrustedRoot) {
+  std::shared_ptr<const ServerContext> context = ServerContext::build(test::default_options());
+  EXPECT_TRUE(context->server_chain_check().verified) << context->server_chain_check().detail;
+
+  ContextOptions options = test::default_options();
+  options.client_ca_file = pki("other-ca.crt");
+  context = ServerContext::build(options);
+  EXPECT_FALSE(context->server_chain_check().verified);
+  EXPECT_EQ(context->server_chain_check().detail, "unable to get local issuer certificate");
+}
+
+TEST_F(TlsServerContext, RefusesAnExpiredServerCertificate) {
+  ContextOptions options = test::default_options();
+  X509Ptr intermediate = test::load_certificate(pki("intermediate.crt"));
+  EvpPkeyPtr intermediate_key = test::load_key(pki("intermediate.key"));
+  test::CertificateRequest request;
+  request.subject = {{"CN", "localhost"}};
+  request.extensions = {{"extendedKeyUsage", "serverAuth"}};
+  request.valid_from_offset_s = -2 * kDay;
+  request.valid_for_s = kDay;
+  X509Ptr leaf =
+      test::issue(request, server_key_.get(), intermediate.get(), intermediate_key.get());
+  options.cert_file = dir_.file("expired.crt");
+  test::write_certificates(options.cert_file, {leaf.get(), intermediate.get()});
+
+  EXPECT_THAT(build_error(options),
+              StartsWith("certificate " + options.cert_file + " expired on "));
+}
+
+TEST_F(TlsServerContext, RefusesAServedChainThatDoesNotLinkUp) {
+  ContextOptions options = test::default_options();
+  options.cert_file = dir_.file("server.crt");
+  X509Ptr leaf = test::load_certificate(pki("server.crt"));
+  X509Ptr other = test::load_certificate(pki("other-ca.crt"));
+  test::write_certificates(options.cert_file, {leaf.get(), other.get()});
+
+  EXPECT_EQ(build_error(options),
+            "certificate " + options.cert_file +
+                ": certificate 2 (\"O=Elsewhere,CN=Other Root CA\") did not issue certificate 1 "
+                "(\"O=Internal,CN=localhost\"); list the leaf first, then each issuer");
+}
+
+TEST_F(TlsServerContext, RefusesAClientCertificateAsTheServerCertificate) {
+  ContextOptions options = test::default_options();
+  options.cert_file = pki("client.crt");
+  options.key_file = pki("client.key");
+
+  EXPECT_EQ(build_error(options),
+            "certificate " + options.cert_file +
+                " is not for TLS servers (its key usage or extended key usage leaves out "
+                "serverAuth)");
+}
+
+TEST_F(TlsServerContext, RefusesASessionLifetimeOutOfRange) {
+  ContextOptions options = test::default_options();
+  options.session_lifetime_s = 0;
+
+  EXPECT_EQ(build_error(options), "session lifetime 0 s is out of range (1 s to 7 days)");
 }
 
 }  // namespace

@@ -161,6 +161,44 @@ Session::Status run_handshake(TlsClient& client, Session& server) {
   return status;
 }
 
+::testing::AssertionResult handshake_succeeds(const ServerContext& context, TlsClient& client) {
+  Session server(context);
+  const Session::Status status = run_handshake(client, server);
+  if (status != Session::Status::kOk) {
+    return ::testing::AssertionFailure()
+           << "the server did not complete the handshake: " << failure_name(server.failure())
+           << ": " << server.failure_detail();
+  }
+  if (!client.handshake_done() || client.failed()) {
+    return ::testing::AssertionFailure() << "the client failed: " << client.failure_detail();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult handshake_refused(const ServerContext& context, TlsClient& client,
+                                             Failure failure, int alert) {
+  Session server(context);
+  const Session::Status status = run_handshake(client, server);
+  if (status != Session::Status::kFailed || server.established() || server.peer() != nullptr) {
+    return ::testing::AssertionFailure() << "the server accepted the client";
+  }
+  if (server.failure() != failure) {
+    return ::testing::AssertionFailure()
+           << "refused for " << failure_name(server.failure()) << " (" << server.failure_detail()
+           << "), not " << failure_name(failure);
+  }
+  if (!client.failed() || client.alerts_received() != std::vector<int>{alert}) {
+    std::string alerts;
+    for (int a : client.alerts_received()) {
+      alerts += std::string(SSL_alert_desc_string_long(a)) + "; ";
+    }
+    return ::testing::AssertionFailure()
+           << "the client received [" << alerts << "] instead of "
+           << SSL_alert_desc_string_long(alert) << " (" << client.failure_detail() << ")";
+  }
+  return ::testing::AssertionSuccess() << server.failure_detail();
+}
+
 Session::Status client_sends(TlsClient& client, Session& server, std::string_view plaintext,
                              std::string& server_read) {
   client.write(plaintext);

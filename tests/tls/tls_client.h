@@ -6,6 +6,8 @@
 // client would be told.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +82,14 @@ void to_client(Session& server, TlsClient& client);
 // client see the server's last flight (Finished, tickets or an alert).
 // Returns the server's last status; kWantMore if the bound was reached.
 Session::Status run_handshake(TlsClient& client, Session& server);
+
+// A full handshake with a fresh server Session on `context`: success when
+// both ends completed it.
+::testing::AssertionResult handshake_succeeds(const ServerContext& context, TlsClient& client);
+// A handshake the server must refuse: success when it failed with `failure`
+// and the client received exactly the alert `alert`.
+::testing::AssertionResult handshake_refused(const ServerContext& context, TlsClient& client,
+                                             Failure failure, int alert);
 
 // Sends plaintext from the client and returns what the server read.
 Session::Status client_sends(TlsClient& client, Session& server, std::string_view plaintext,
