@@ -19,6 +19,7 @@
 #include "src/net/handler.h"
 #include "src/net/listener.h"
 #include "src/net/server.h"
+#include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
 #include "src/token/slot_sink.h"
 #include "src/token/token_source.h"
@@ -47,8 +48,44 @@ tls::ContextOptions tls_options(const config::TlsConfig& c) {
   o.crl_check_chain = c.crl_check_chain;
   o.min_version = c.min_version_13 ? tls::MinVersion::kTls13 : tls::MinVersion::kTls12;
   o.verify_depth = c.verify_depth;
+  o.partial_chain = c.partial_chain;
+  o.require_client_auth_eku = c.require_client_auth_eku;
+  o.tls12_ciphers = c.tls12_ciphers;
+  o.tls13_ciphersuites = c.tls13_ciphersuites;
+  o.groups = c.groups;
   o.session_tickets = c.session_tickets;
+  o.session_lifetime_s = static_cast<int64_t>(c.session_lifetime_ms / 1000);
   return o;
+}
+
+// The cipher, suite and group names against OpenSSL's tables, reported at
+// their place in the file. False when any is unknown.
+bool check_tls_names(const config::TlsConfig& c, config::Diagnostics& diag) {
+  struct NameList {
+    const char* key;
+    const std::vector<std::string>& names;
+    std::string (*check)(const std::vector<std::string>&);
+  };
+  bool ok = true;
+  for (const NameList& list :
+       {NameList{"tls12_ciphers", c.tls12_ciphers, tls::check_tls12_ciphers},
+        NameList{"tls13_ciphersuites", c.tls13_ciphersuites, tls::check_tls13_ciphersuites},
+        NameList{"groups", c.groups, tls::check_groups}}) {
+    const std::string problem = list.check(list.names);
+    if (problem.empty()) {
+      continue;
+    }
+    std::string written;
+    for (const std::string& name : list.names) {
+      written += (written.empty() ? "" : ":") + name;
+    }
+    const auto mark = c.marks.find(list.key);
+    diag.error(mark != c.marks.end() ? mark->second : config::Mark{},
+               std::string("tls.") + list.key,
+               "got " + config::quote(written) + " (expected " + problem + ")");
+    ok = false;
+  }
+  return ok;
 }
 
 void print_problems(const std::vector<std::string>& problems) {
@@ -70,9 +107,12 @@ std::optional<Loaded> load_all(const Options& options) {
     return std::nullopt;
   }
 
-  bool ok = true;
+  config::Diagnostics diag;
+  bool ok = check_tls_names(loaded.config.tls, diag);
   try {
-    loaded.tls = tls::ServerContext::build(tls_options(loaded.config.tls));
+    if (ok) {
+      loaded.tls = tls::ServerContext::build(tls_options(loaded.config.tls));
+    }
   } catch (const tls::ContextError& e) {
     std::fprintf(stderr, "wif-tokend: tls: %s\n", e.what());
     ok = false;
@@ -80,7 +120,6 @@ std::optional<Loaded> load_all(const Options& options) {
 
   token::SourceRegistry registry;
   sources::register_all(registry);
-  config::Diagnostics diag;
   for (const config::TokenConfig& t : loaded.config.tokens) {
     loaded.policies.push_back(
         authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
@@ -112,6 +151,29 @@ std::string format_time(int64_t unix_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buf;
+}
+
+// What a context trusts beyond the plain anchors, said at start and after
+// each reload: a partial chain is never trusted silently, and a CRL past
+// its next update refuses every client it covers.
+void log_trust(const tls::ServerContext& context) {
+  if (context.partial_chain()) {
+    log::warn("tls", "partial_chain_trusted",
+              {{"anchors", static_cast<uint64_t>(context.anchors().size())},
+               {"detail",
+                "client chains may end at any client_ca certificate, not only at a "
+                "self-signed root"}});
+  }
+  const int64_t now = std::time(nullptr);
+  for (const tls::CrlSummary& crl : context.crls()) {
+    if (crl.next_update_unix != 0 && crl.next_update_unix <= now) {
+      log::warn("tls", "crl_expired",
+                {{"file", log::untrusted(crl.file)},
+                 {"issuer", log::untrusted(crl.issuer)},
+                 {"next_update", format_time(crl.next_update_unix)},
+                 {"detail", "clients under this CA are refused until a current CRL is loaded"}});
+    }
+  }
 }
 
 // The running daemon: owned by serve(), touched only on the control loop.
@@ -221,12 +283,15 @@ int Daemon::run() {
              {"config", cfg.file.empty() ? std::string("(built-in defaults)") : cfg.file},
              {"cert_subject", log::untrusted(cert.subject)},
              {"cert_not_after", format_time(cert.not_after_unix)},
-             {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())}});
+             {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())},
+             {"crls", static_cast<uint64_t>(loaded_.tls->crls().size())},
+             {"crl_check", loaded_.tls->crl_check_chain() ? "chain" : "leaf"}});
   for (const tls::CertificateSummary& anchor : loaded_.tls->anchors()) {
     log::info("tls", "client_anchor",
               {{"subject", log::untrusted(anchor.subject)},
                {"not_after", format_time(anchor.not_after_unix)}});
   }
+  log_trust(*loaded_.tls);
 
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
     sinks_.push_back(

@@ -71,7 +71,20 @@ struct TlsConfig {
   bool crl_check_chain = false;  // crl_check: leaf | chain
   bool min_version_13 = false;   // min_version: "1.2" | "1.3"
   int verify_depth = 4;
+  bool partial_chain = false;
+  bool require_client_auth_eku = false;
+  // OpenSSL names; empty: the built-in defaults. Their names are checked
+  // against OpenSSL after loading (src/tls/cipher_settings.h), at `marks`.
+  std::vector<std::string> tls12_ciphers;
+  std::vector<std::string> tls13_ciphersuites;
+  std::vector<std::string> groups;
   bool session_tickets = true;
+  uint64_t session_lifetime_ms = 600'000;
+  bool reload_on_change = true;  // watch the files' folders
+  uint64_t reload_delay_ms = 1'000;
+  // Where each key of the section was given, by key ("groups"), for the
+  // checks made after loading.
+  std::map<std::string, Mark> marks;
 };
 
 struct HttpConfig {

@@ -6,12 +6,30 @@
 namespace wif::config {
 namespace {
 
-constexpr std::string_view kTlsKeys[] = {
-    "cert", "key",       "key_passphrase_file", "client_ca",    "client_intermediates",
-    "crl",  "crl_check", "min_version",         "verify_depth", "session_tickets"};
+constexpr std::string_view kTlsKeys[] = {"cert",
+                                         "key",
+                                         "key_passphrase_file",
+                                         "client_ca",
+                                         "client_intermediates",
+                                         "crl",
+                                         "crl_check",
+                                         "partial_chain",
+                                         "require_client_auth_eku",
+                                         "min_version",
+                                         "verify_depth",
+                                         "tls12_ciphers",
+                                         "tls13_ciphersuites",
+                                         "groups",
+                                         "session_tickets",
+                                         "session_lifetime",
+                                         "reload_on_change",
+                                         "reload_delay"};
 constexpr std::string_view kCrlChecks[] = {"leaf", "chain"};
 constexpr std::string_view kMinVersions[] = {"1.2", "1.3"};
 constexpr uint64_t kMaxVerifyDepth = 10;
+constexpr uint64_t kMinSessionLifetimeMs = 1'000;
+constexpr uint64_t kMaxSessionLifetimeMs = 24 * 3'600'000;
+constexpr uint64_t kMaxReloadDelayMs = 60'000;
 
 void check_readable(YamlReader& reader, const Mark& mark, const std::string& field,
                     const std::string& path) {
@@ -66,6 +84,81 @@ void read_crl(YamlReader& reader, const Value& value, const std::string& base_di
   }
 }
 
+// `groups: X25519:P-256` as OpenSSL writes lists, or `groups: [X25519,
+// P-256]`. Each name is checked against OpenSSL after loading.
+void read_names(YamlReader& reader, const Value& value, std::vector<std::string>& out) {
+  constexpr std::string_view kExpected = "a list of names, or one string of names joined by :";
+  out.clear();
+  if (value.node.IsScalar()) {
+    const std::optional<Scalar> text = reader.scalar(value, kExpected);
+    if (!text) {
+      return;
+    }
+    size_t start = 0;
+    while (start <= text->text.size() && !text->text.empty()) {
+      size_t colon = text->text.find(':', start);
+      if (colon == std::string::npos) {
+        colon = text->text.size();
+      }
+      out.push_back(text->text.substr(start, colon - start));
+      start = colon + 1;
+    }
+  } else {
+    const std::optional<std::vector<Value>> items = reader.items(value, kExpected);
+    for (const Value& item : items.value_or(std::vector<Value>{})) {
+      if (const std::optional<Scalar> name = reader.scalar(item, "a name")) {
+        out.push_back(name->text);
+      }
+    }
+  }
+  for (const std::string& name : out) {
+    if (name.empty()) {
+      reader.error(value, "got an empty name (expected names such as X25519 joined by :)");
+      return;
+    }
+  }
+}
+
+// "500ms", "10s", "5m", "24h": the largest unit that divides ms.
+std::string format_ms(uint64_t ms) {
+  if (ms == 0) {
+    return "0s";
+  }
+  if (ms % 3'600'000 == 0) {
+    return std::to_string(ms / 3'600'000) + "h";
+  }
+  if (ms % 60'000 == 0) {
+    return std::to_string(ms / 60'000) + "m";
+  }
+  if (ms % 1'000 == 0) {
+    return std::to_string(ms / 1'000) + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
+
+// A duration from min_ms to max_ms.
+void read_bounded_duration(YamlReader& reader, const Value& value, uint64_t min_ms, uint64_t max_ms,
+                           uint64_t& out) {
+  const std::optional<uint64_t> ms = reader.duration_ms(value, min_ms > 0);
+  if (!ms) {
+    return;
+  }
+  if (*ms < min_ms || *ms > max_ms) {
+    if (const std::optional<Scalar> text = reader.scalar(value, "a duration")) {
+      reader.reject(value, *text,
+                    "a duration from " + format_ms(min_ms) + " to " + format_ms(max_ms));
+    }
+    return;
+  }
+  out = *ms;
+}
+
+void read_flag(YamlReader& reader, const Value& value, bool& out) {
+  if (const std::optional<bool> flag = reader.boolean(value)) {
+    out = *flag;
+  }
+}
+
 }  // namespace
 
 void read_tls(YamlReader& reader, const Value& section, const std::string& base_dir,
@@ -75,6 +168,7 @@ void read_tls(YamlReader& reader, const Value& section, const std::string& base_
   bool has_client_ca = false;
   const bool is_map = reader.each_entry(section, kTlsKeys, [&](const Entry& entry) {
     const Value& value = entry.value;
+    tls.marks[entry.key] = value.mark;
     if (entry.key == "cert") {
       has_cert = true;
       read_file(reader, value, base_dir, true, tls.cert);
@@ -103,10 +197,25 @@ void read_tls(YamlReader& reader, const Value& section, const std::string& base_
       if (const std::optional<uint64_t> depth = reader.integer(value, 1, kMaxVerifyDepth)) {
         tls.verify_depth = static_cast<int>(*depth);
       }
+    } else if (entry.key == "partial_chain") {
+      read_flag(reader, value, tls.partial_chain);
+    } else if (entry.key == "require_client_auth_eku") {
+      read_flag(reader, value, tls.require_client_auth_eku);
+    } else if (entry.key == "tls12_ciphers") {
+      read_names(reader, value, tls.tls12_ciphers);
+    } else if (entry.key == "tls13_ciphersuites") {
+      read_names(reader, value, tls.tls13_ciphersuites);
+    } else if (entry.key == "groups") {
+      read_names(reader, value, tls.groups);
     } else if (entry.key == "session_tickets") {
-      if (const std::optional<bool> tickets = reader.boolean(value)) {
-        tls.session_tickets = *tickets;
-      }
+      read_flag(reader, value, tls.session_tickets);
+    } else if (entry.key == "session_lifetime") {
+      read_bounded_duration(reader, value, kMinSessionLifetimeMs, kMaxSessionLifetimeMs,
+                            tls.session_lifetime_ms);
+    } else if (entry.key == "reload_on_change") {
+      read_flag(reader, value, tls.reload_on_change);
+    } else if (entry.key == "reload_delay") {
+      read_bounded_duration(reader, value, 0, kMaxReloadDelayMs, tls.reload_delay_ms);
     }
   });
   if (!is_map) {

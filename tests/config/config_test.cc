@@ -95,6 +95,14 @@ TEST_F(ConfigLoader, UsesTheOriginalAppDefaultsWithoutAFile) {
   EXPECT_FALSE(config.tls.min_version_13);
   EXPECT_EQ(config.tls.verify_depth, 4);
   EXPECT_TRUE(config.tls.session_tickets);
+  EXPECT_FALSE(config.tls.partial_chain);
+  EXPECT_FALSE(config.tls.require_client_auth_eku);
+  EXPECT_THAT(config.tls.tls12_ciphers, IsEmpty());
+  EXPECT_THAT(config.tls.tls13_ciphersuites, IsEmpty());
+  EXPECT_THAT(config.tls.groups, IsEmpty());
+  EXPECT_EQ(config.tls.session_lifetime_ms, 600'000u);
+  EXPECT_TRUE(config.tls.reload_on_change);
+  EXPECT_EQ(config.tls.reload_delay_ms, 1'000u);
   EXPECT_EQ(config.http.handshake_timeout_ms, 10'000u);
   EXPECT_EQ(config.http.header_timeout_ms, 10'000u);
   EXPECT_EQ(config.http.idle_timeout_ms, 60'000u);
@@ -187,7 +195,15 @@ tls:
   crl_check: chain
   min_version: "1.3"
   verify_depth: 10
+  partial_chain: true
+  require_client_auth_eku: true
+  tls12_ciphers: ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
+  tls13_ciphersuites: [TLS_AES_256_GCM_SHA384]
+  groups: X25519
   session_tickets: false
+  session_lifetime: 5m
+  reload_on_change: false
+  reload_delay: 250ms
 http:
   handshake_timeout: 2s
   header_timeout: 3s
@@ -218,7 +234,18 @@ log:
   EXPECT_TRUE(config.tls.crl_check_chain);
   EXPECT_TRUE(config.tls.min_version_13);
   EXPECT_EQ(config.tls.verify_depth, 10);
+  EXPECT_TRUE(config.tls.partial_chain);
+  EXPECT_TRUE(config.tls.require_client_auth_eku);
+  EXPECT_THAT(config.tls.tls12_ciphers,
+              ElementsAre("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"));
+  EXPECT_THAT(config.tls.tls13_ciphersuites, ElementsAre("TLS_AES_256_GCM_SHA384"));
+  EXPECT_THAT(config.tls.groups, ElementsAre("X25519"));
   EXPECT_FALSE(config.tls.session_tickets);
+  EXPECT_EQ(config.tls.session_lifetime_ms, 300'000u);
+  EXPECT_FALSE(config.tls.reload_on_change);
+  EXPECT_EQ(config.tls.reload_delay_ms, 250u);
+  EXPECT_EQ(config.tls.marks.at("groups").line, 18);
+  EXPECT_EQ(config.tls.marks.at("groups").column, 11);
   EXPECT_EQ(config.http.handshake_timeout_ms, 2'000u);
   EXPECT_EQ(config.http.header_timeout_ms, 3'000u);
   EXPECT_EQ(config.http.idle_timeout_ms, 60'000u);
@@ -229,7 +256,7 @@ log:
   EXPECT_EQ(config.log.format, "json");
   ASSERT_EQ(config.tokens.size(), 1u);
   EXPECT_EQ(config.tokens[0].name, "build");
-  EXPECT_EQ(config.tokens[0].mark.line, 22);
+  EXPECT_EQ(config.tokens[0].mark.line, 30);
   EXPECT_EQ(config.tokens[0].mark.column, 3);
   EXPECT_TRUE(config.tokens[0].minimal_response);
   EXPECT_EQ(config.tokens[0].request_wait_ms, 2'000u);
@@ -327,7 +354,9 @@ tokens:
       ElementsAre(at(2, 3) +
                       "tls.certificate: unknown key (expected one of: cert, key, "
                       "key_passphrase_file, client_ca, client_intermediates, crl, crl_check, "
-                      "min_version, verify_depth, session_tickets)",
+                      "partial_chain, require_client_auth_eku, min_version, verify_depth, "
+                      "tls12_ciphers, tls13_ciphersuites, groups, session_tickets, "
+                      "session_lifetime, reload_on_change, reload_delay)",
                   at(4, 3) + "http.timeout: unknown key (expected one of: handshake_timeout, "
                              "header_timeout, idle_timeout, max_header_bytes, max_connections)",
                   at(6, 3) + "metrics.port: unknown key (expected one of: listen)",
@@ -796,6 +825,26 @@ TEST_F(ConfigLoader, AcceptsARequestWaitOfZeroToAnswerAtOnce) {
 )");
   ASSERT_EQ(config.tokens.size(), 1u);
   EXPECT_EQ(config.tokens[0].request_wait_ms, 0u);
+}
+
+TEST_F(ConfigLoader, RejectsTlsDurationsOutOfRange) {
+  EXPECT_THAT(errors_loading("tls:\n  session_lifetime: 2d\n  reload_delay: 2m\n"),
+              ElementsAre(at(2, 21) + "tls.session_lifetime: got \"2d\" (expected a duration "
+                                      "above zero: a whole number followed by ms, s, m or h, "
+                                      "such as 10s)",
+                          at(3, 17) + "tls.reload_delay: got \"2m\" (expected a duration from 0s "
+                                      "to 1m)"));
+  EXPECT_THAT(errors_loading("tls:\n  session_lifetime: 25h\n"),
+              ElementsAre(at(2, 21) + "tls.session_lifetime: got \"25h\" (expected a duration "
+                                      "from 1s to 24h)"));
+}
+
+TEST_F(ConfigLoader, RejectsAnEmptyNameInAList) {
+  EXPECT_THAT(errors_loading("tls:\n  groups: \"X25519::P-256\"\n  tls12_ciphers: {a: b}\n"),
+              ElementsAre(at(2, 11) + "tls.groups: got an empty name (expected names such as "
+                                      "X25519 joined by :)",
+                          at(3, 18) + "tls.tls12_ciphers: got a map (expected a list of names, or "
+                                      "one string of names joined by :)"));
 }
 
 }  // namespace

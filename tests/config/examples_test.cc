@@ -63,6 +63,14 @@ TEST_F(ExampleConfig, FullExampleLoadsWithEveryDefault) {
   EXPECT_FALSE(config.tls.min_version_13);
   EXPECT_EQ(config.tls.verify_depth, 4);
   EXPECT_TRUE(config.tls.session_tickets);
+  EXPECT_FALSE(config.tls.partial_chain);
+  EXPECT_FALSE(config.tls.require_client_auth_eku);
+  EXPECT_THAT(config.tls.tls12_ciphers, IsEmpty());
+  EXPECT_THAT(config.tls.tls13_ciphersuites, IsEmpty());
+  EXPECT_THAT(config.tls.groups, IsEmpty());
+  EXPECT_EQ(config.tls.session_lifetime_ms, 600'000u);
+  EXPECT_TRUE(config.tls.reload_on_change);
+  EXPECT_EQ(config.tls.reload_delay_ms, 1'000u);
   EXPECT_EQ(config.http.handshake_timeout_ms, 10'000u);
   EXPECT_EQ(config.http.header_timeout_ms, 10'000u);
   EXPECT_EQ(config.http.idle_timeout_ms, 60'000u);

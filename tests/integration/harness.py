@@ -209,3 +209,30 @@ class DaemonTest(unittest.TestCase):
         with open(tmp, "w") as f:
             f.write(value + "\n")
         os.rename(tmp, self.token_path)
+
+
+def run_curl(daemon, path="/get_wif_token", cert="client.crt", key="client.key", extra=(),
+             cacert="ca-chain.crt"):
+    """curl as the original document runs it; returns the CompletedProcess.
+    With cacert="root-ca.crt" curl sends exactly the certificate file's chain
+    (see run_s_client)."""
+    cmd = ["curl", "-sS", "--max-time", "10", "--cacert", pki(cacert)]
+    if cert:
+        cmd += ["--cert", pki(cert), "--key", pki(key)]
+    cmd += list(extra) + [daemon.url(path)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+
+
+def run_s_client(daemon, cert=None, key=None, extra=(), request="GET / HTTP/1.0\r\n\r\n",
+                 cafile="root-ca.crt"):
+    """openssl s_client with one request; returns stdout and stderr together.
+
+    The client trusts only the root by default: OpenSSL completes a client's
+    chain from its trust store, so with ca-chain.crt there s_client would send
+    the intermediate even when the certificate file holds the leaf alone."""
+    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{daemon.port}", "-servername",
+           "localhost", "-CAfile", pki(cafile), "-ign_eof"] + list(extra)
+    if cert:
+        cmd += ["-cert", pki(cert), "-key", pki(key)]
+    r = subprocess.run(cmd, input=request, capture_output=True, text=True, timeout=20)
+    return r.stdout + r.stderr
