@@ -16,6 +16,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the real clients and servers the demo and the tests use
   openssl curl ca-certificates python3 python3-requests prometheus
+  # systemd-analyze and systemd-sysusers check the installed unit; systemd.pc
+  # names the folders it is installed to
+  systemd
 )
 
 missing=()
