@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Builds the container image from docker/Dockerfile with podman and tests it
+# for real: the daemon in its container on loopback, with a throwaway PKI and
+# token mounted at /opt/wif-token-api, asked by curl with a client
+# certificate.
+# Prints the image size and one closing "N passed, N failed" line.
+#
+#   scripts/container-test.sh [BUILD_DIR]       default BUILD_DIR: build
+#
+# Runs as root (rootful podman, apt-get) and installs what it lacks from
+# Debian. Nothing it does touches /etc or podman's default storage: podman
+# runs on a configuration of its own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF)
+# whose storage, run state and networks live in one temporary folder under
+# BUILD_DIR, removed at the end with every container and image in it. Only
+# the bookworm base tarball is kept, in BUILD_DIR/container-cache, and made
+# again once it is a week old.
+#
+# Runs on this machine's terms: runc (crun refuses the hybrid cgroup set-up),
+# explicit nofile/nproc limits (root cannot raise its own), no systemd (so
+# podman runs health checks only when asked: `podman healthcheck run`).
+# Bounded: WIF_CONTAINER_TEST_TIMEOUT seconds in all (default 1800).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(mkdir -p "${1:-$root/build}" && cd "${1:-$root/build}" && pwd)
+
+# The whole run under one time limit; timeout signals the process group, so
+# a hanging podman stops too and the EXIT trap below still cleans up.
+if [[ -z ${WIF_CONTAINER_TEST_BOUNDED:-} ]]; then
+  export WIF_CONTAINER_TEST_BOUNDED=1
+  exec timeout --kill-after=120 "${WIF_CONTAINER_TEST_TIMEOUT:-1800}" "$0" "$@"
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "container-test: needs root (rootful podman and apt-get)" >&2
+  exit 2
+fi
+
+passed=0
+failed=0
+started=$SECONDS
+pass() { passed=$((passed + 1)); echo "   ok: $*"; }
+fail() {
+  failed=$((failed + 1))
+  echo "   FAILED: $*" >&2
+  exit 1
+}
+step() { echo "== $*"; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND until it succeeds, false at the
+# deadline.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.2
+  done
+}
+
+# One run at a time per machine: the runs would share podman's bridge
+# addresses and the machine's two cores.
+exec 9>/run/lock/wif-tokend-container-test.lock
+if ! flock -w 1500 9; then
+  echo "container-test: another run holds /run/lock/wif-tokend-container-test.lock" >&2
+  exit 1
+fi
+
+step "installing what is missing (podman, runc, netavark, mmdebstrap)"
+packages=(podman runc netavark mmdebstrap curl openssl)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- podman on a configuration of its own -----------------------------------
+
+# A few things podman 4.3 puts in fixed places whatever its configuration
+# says: netavark's address leases in /run/containers/networks, the blob
+# cache in /var/lib/containers/cache, and netavark's iptables chains. What
+# this run makes there, it removes; what was there before, it leaves alone.
+fixed_dirs=(/run/containers/networks /var/lib/containers/cache)
+fresh_dirs=()
+for d in "${fixed_dirs[@]}"; do
+  if [[ ! -e $d ]]; then fresh_dirs+=("$d"); fi
+done
+netavark_firewall_existed=0
+if iptables-save 2>/dev/null | grep -q '^:NETAVARK'; then netavark_firewall_existed=1; fi
+
+# Deletes every NETAVARK chain and every jump to one; called only when none
+# existed before this run and its containers and networks are gone.
+remove_netavark_firewall() {
+  local table rule chain
+  for table in nat filter; do
+    while read -r rule; do
+      eval "iptables -t $table -D ${rule#-A }"
+    done < <(iptables -t "$table" -S | grep -E '^-A [A-Z]+ .*-j NETAVARK' | grep -vE '^-A NETAVARK')
+    for chain in $(iptables -t "$table" -S | awk '/^-N NETAVARK/ {print $2}'); do
+      iptables -t "$table" -F "$chain"
+    done
+    for chain in $(iptables -t "$table" -S | awk '/^-N NETAVARK/ {print $2}'); do
+      iptables -t "$table" -X "$chain"
+    done
+  done
+}
+
+work=$(mktemp -d "$build/container-test.XXXXXX")
+logs=$work/logs
+mkdir -p "$logs" "$work/storage" "$work/run" "$work/tmp" "$work/networks"
+containers=()
+cleanup() {
+  local status=$?
+  set +e
+  # A run stopped by its time limit or a signal counts as a failure too.
+  if ((status != 0 && failed == 0)); then failed=1; fi
+  for c in "${containers[@]}"; do
+    podman rm -f -t 0 "$c" >/dev/null 2>&1
+  done
+  # Every image in this private storage is one this run imported or built.
+  for image in $(podman images --all --quiet 2>/dev/null | sort -u); do
+    podman rmi -f "$image" >/dev/null 2>&1
+  done
+  while read -r mount; do
+    umount "$mount" 2>/dev/null
+  done < <(findmnt -rn -o TARGET | grep -F "$work/" | sort -r)
+  rm -rf "$work"
+  for d in "${fresh_dirs[@]}"; do
+    rm -rf "$d"
+    rmdir "$(dirname "$d")" 2>/dev/null
+  done
+  if ((!netavark_firewall_existed)); then remove_netavark_firewall 2>/dev/null; fi
+  echo "container-test: $((SECONDS - started)) s in all"
+  echo "container-test: $passed passed, $failed failed"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 124' TERM INT
+
+# Limits runc may set here: no higher than root's hard limits, and nproc no
+# higher than pid_max (runc fails on more).
+nofile=$(ulimit -Hn)
+if [[ $nofile == unlimited ]] || ((nofile > 65536)); then nofile=65536; fi
+nproc=4096
+cat >"$work/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+[network]
+network_backend = "netavark"
+network_config_dir = "$work/networks"
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$work/tmp"
+CONF
+cat >"$work/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$work/storage"
+runroot = "$work/run"
+CONF
+export CONTAINERS_CONF=$work/containers.conf
+export CONTAINERS_STORAGE_CONF=$work/storage.conf
+# Docker's image format keeps HEALTHCHECK (OCI's has no field for it).
+export BUILDAH_FORMAT=docker
+ulimits=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
+
+# --- the base image: Debian's own bookworm, made here -----------------------
+
+step "making the debian:bookworm-slim base with mmdebstrap"
+cache=$build/container-cache
+base_tar=$cache/debian-bookworm-slim.tar
+mkdir -p "$cache"
+if [[ -z $(find "$base_tar" -mtime -7 2>/dev/null) ]]; then
+  # Slim as Docker's bookworm-slim: no manuals, documentation or translations;
+  # merged /usr without the usrmerge package (which would bring perl).
+  mmdebstrap --variant=minbase --format=tar --quiet \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    bookworm "$base_tar.new" \
+    "deb http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian bookworm-updates main" \
+    "deb http://deb.debian.org/debian-security bookworm-security main" \
+    </dev/null >"$logs/mmdebstrap.log" 2>&1 || {
+    tail -20 "$logs/mmdebstrap.log" >&2
+    rm -f "$base_tar.new"
+    fail "mmdebstrap could not make the base"
+  }
+  mv "$base_tar.new" "$base_tar"
+fi
+podman import --quiet "$base_tar" debian:bookworm-slim >/dev/null
+pass "base imported as debian:bookworm-slim ($((SECONDS - started)) s so far)"
+
+# --- the image --------------------------------------------------------------
+
+step "building docker/Dockerfile"
+image=localhost/wif-tokend:latest
+build_started=$SECONDS
+# The build reaches Debian's archive through the host's network: no bridge.
+if ! nice podman build --pull=never --network=host "${ulimits[@]}" -f "$root/docker/Dockerfile" \
+  -t "$image" "$root" >"$logs/build.log" 2>&1; then
+  tail -30 "$logs/build.log" >&2
+  fail "podman build"
+fi
+pass "image built in $((SECONDS - build_started)) s"
+
+size_bytes=$(podman image inspect --format '{{.Size}}' "$image")
+size_mb=$((size_bytes / 1000000))
+echo "   image size: $size_mb MB ($size_bytes bytes)"
+# The runtime stage holds the base, four libraries and the binary: far more
+# means the build stage leaked into it.
+((size_mb < 150)) || fail "the image is $size_mb MB, expected under 150 MB"
+pass "image under 150 MB"
+
+user=$(podman image inspect --format '{{.Config.User}}' "$image")
+[[ $user =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || fail "image user is \"$user\", expected a numeric non-root uid:gid"
+pass "image runs as $user"
+healthcheck=$(podman image inspect --format '{{.HealthCheck.Test}}' "$image")
+[[ $healthcheck == *"/healthz"* ]] || fail "image health check is \"$healthcheck\""
+pass "image carries a HEALTHCHECK on /healthz"
+
+# --- the container, with the original layout mounted ------------------------
+
+step "running the image on loopback with a throwaway PKI at /opt/wif-token-api"
+home=$work/home
+"$root/scripts/make-pki.sh" "$home" >/dev/null
+token="ctest.$(openssl rand -hex 24)"
+printf '%s\n' "$token" >"$home/wif_token.txt"
+chown -R "$user" "$home"
+
+name=wif-tokend-test-${work##*.}
+containers+=("$name")
+podman run -d --name "$name" -p 127.0.0.1::7001 -p 127.0.0.1::9464 \
+  -v "$home:/opt/wif-token-api:ro" "$image" >/dev/null 2>"$logs/run.log" ||
+  fail "podman run: $(grep -v systemd "$logs/run.log")"
+port=$(podman port "$name" 7001/tcp | sed 's/.*://')
+metrics_port=$(podman port "$name" 9464/tcp | sed 's/.*://')
+[[ -n $port && -n $metrics_port ]] || fail "no published ports"
+
+daemon_log() { podman logs "$name" 2>&1 | grep -v systemd; }
+ready() { curl -fsS --max-time 2 "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1; }
+wait_until 30 ready || {
+  daemon_log >&2
+  fail "/readyz did not answer 200 within 30 s"
+}
+pass "ready on 127.0.0.1:$port (mTLS) and 127.0.0.1:$metrics_port (metrics)"
+
+get_token() {
+  curl -sS --max-time 5 --resolve "localhost:$port:127.0.0.1" \
+    --cert "$home/client.crt" --key "$home/client.key" --cacert "$home/ca-chain.crt" \
+    "https://localhost:$port/get_wif_token" "$@"
+}
+body=$(get_token) || fail "curl with the client certificate failed"
+[[ $body == "{\"access_token\":\"$token\",\"token_type\":\"Bearer\"}" ]] || fail "answer: $body"
+pass "curl with the client certificate gets the token"
+
+if out=$(curl -sS --max-time 5 --resolve "localhost:$port:127.0.0.1" \
+  --cacert "$home/ca-chain.crt" "https://localhost:$port/get_wif_token" 2>&1); then
+  fail "served without a client certificate: $out"
+fi
+pass "refused without a client certificate"
+
+token2="ctest.$(openssl rand -hex 24)"
+printf '%s\n' "$token2" >"$home/.wif_token.txt.new"
+chown "$user" "$home/.wif_token.txt.new"
+mv "$home/.wif_token.txt.new" "$home/wif_token.txt"
+serves_new_token() { [[ $(get_token 2>/dev/null) == *"\"$token2\""* ]]; }
+wait_until 10 serves_new_token || fail "the replaced token file was not served within 10 s"
+pass "a token file replaced on the host is served from the bind mount"
+
+metrics=$(curl -sS --max-time 5 -D "$work/metrics.head" "http://127.0.0.1:$metrics_port/metrics") ||
+  fail "curl /metrics failed"
+grep -q '^HTTP/1.1 200' "$work/metrics.head" || fail "/metrics: $(head -1 "$work/metrics.head")"
+grep -qi '^content-type: text/plain' "$work/metrics.head" || fail "/metrics is not text/plain"
+grep -q '^wif_tokend_build_info{' <<<"$metrics" || fail "/metrics has no wif_tokend_build_info"
+pass "/metrics answers on the metrics port with wif_tokend_build_info"
+
+pid=$(podman inspect --format '{{.State.Pid}}' "$name")
+uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
+gids=$(awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
+[[ $uids == "${user%%:*} ${user%%:*} ${user%%:*} ${user%%:*}" ]] ||
+  fail "the daemon (host PID $pid) runs with uids $uids"
+[[ $gids == "${user##*:} ${user##*:} ${user##*:} ${user##*:}" ]] ||
+  fail "the daemon (host PID $pid) runs with gids $gids"
+pass "the daemon process runs as uid/gid $user, not root"
+
+podman healthcheck run "$name" >"$logs/health.log" 2>&1 || fail "podman healthcheck run: $(cat "$logs/health.log")"
+status=$(podman inspect --format '{{.State.Health.Status}}' "$name")
+[[ $status == healthy ]] || fail "health status after a passing check: $status"
+pass "podman healthcheck run: healthy"
+
+# The same check against a daemon whose metrics listener is elsewhere must
+# fail, or the check proves nothing.
+blind=wif-tokend-test-blind-${work##*.}
+containers+=("$blind")
+podman run -d --name "$blind" -e WIF_TOKEND_METRICS_LISTEN=0.0.0.0:9465 --health-start-period 0s \
+  -v "$home:/opt/wif-token-api:ro" "$image" >/dev/null 2>>"$logs/run.log" || fail "podman run (blind)"
+blind_listening() { podman logs "$blind" 2>&1 | grep -q 'event=listening listener=metrics addr=0.0.0.0:9465'; }
+wait_until 30 blind_listening || fail "the second daemon did not start"
+if podman healthcheck run "$blind" >>"$logs/health.log" 2>&1; then
+  fail "the health check passed with nothing on 9464"
+fi
+pass "the health check fails when /healthz does not answer"
+podman rm -f -t 0 "$blind" >/dev/null 2>&1
+
+podman kill --signal HUP "$name" >/dev/null
+reloaded() { daemon_log | grep -q 'event=reload_applied'; }
+wait_until 10 reloaded || fail "no reload_applied after SIGHUP"
+pass "SIGHUP reloads the certificates"
+
+podman stop -t 20 "$name" >/dev/null 2>&1 || fail "podman stop"
+exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
+[[ $exit_code == 0 ]] || fail "exit code after SIGTERM: $exit_code"
+daemon_log | grep -q 'event=stopped' || fail "no stopped event after SIGTERM"
+pass "SIGTERM drains and stops with exit code 0"
+if daemon_log | grep -qF -e "$token" -e "$token2"; then
+  fail "a token value reached the log"
+fi
+pass "no token value in the container's log"
+
+echo "container-test: image $size_mb MB"
