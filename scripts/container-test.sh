@@ -2,7 +2,7 @@
 # Builds the container image from docker/Dockerfile with podman and tests it
 # for real: the daemon in its container on loopback, with a throwaway PKI and
 # token mounted at /opt/wif-token-api, asked by curl with a client
-# certificate.
+# certificate; then the compose demo, until Prometheus scrapes the daemon.
 # Prints the image size and one closing "N passed, N failed" line.
 #
 #   scripts/container-test.sh [BUILD_DIR]       default BUILD_DIR: build
@@ -66,8 +66,8 @@ if ! flock -w 1500 9; then
   exit 1
 fi
 
-step "installing what is missing (podman, runc, netavark, mmdebstrap)"
-packages=(podman runc netavark mmdebstrap curl openssl)
+step "installing what is missing (podman, runc, netavark, mmdebstrap, podman-compose)"
+packages=(podman runc netavark aardvark-dns mmdebstrap podman-compose curl openssl)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -115,11 +115,17 @@ work=$(mktemp -d "$build/container-test.XXXXXX")
 logs=$work/logs
 mkdir -p "$logs" "$work/storage" "$work/run" "$work/tmp" "$work/networks"
 containers=()
+compose_project=
 cleanup() {
   local status=$?
   set +e
   # A run stopped by its time limit or a signal counts as a failure too.
   if ((status != 0 && failed == 0)); then failed=1; fi
+  if [[ -n $compose_project ]]; then
+    podman-compose -p "$compose_project" -f "$root/docker/compose.yaml" down -v \
+      >>"$logs/compose.log" 2>&1
+    podman network rm -f "${compose_project}_default" >/dev/null 2>&1
+  fi
   for c in "${containers[@]}"; do
     podman rm -f -t 0 "$c" >/dev/null 2>&1
   done
@@ -329,5 +335,61 @@ if daemon_log | grep -qF -e "$token" -e "$token2"; then
   fail "a token value reached the log"
 fi
 pass "no token value in the container's log"
+
+# --- the compose demo -------------------------------------------------------
+
+step "bringing up docker/compose.yaml with podman-compose"
+demo_image=localhost/wif-tokend-demo:latest
+if ! nice podman build --pull=never --network=host "${ulimits[@]}" \
+  -f "$root/docker/demo/Dockerfile" -t "$demo_image" "$root/docker/demo" \
+  >"$logs/demo-build.log" 2>&1; then
+  tail -30 "$logs/demo-build.log" >&2
+  fail "podman build (demo helpers)"
+fi
+pass "demo helper image built"
+
+compose_project=wif-tokend-test-${work##*.}
+compose() { podman-compose -p "$compose_project" -f "$root/docker/compose.yaml" "$@"; }
+# Empty ports: podman picks free ones, read back below.
+WIF_TOKEND_PORT='' PROMETHEUS_PORT='' compose up -d --no-build >"$logs/compose.log" 2>&1 || {
+  tail -30 "$logs/compose.log" >&2
+  fail "podman-compose up"
+}
+prometheus_port=$(podman port "${compose_project}_prometheus_1" 9090/tcp | sed 's/.*://')
+[[ -n $prometheus_port ]] || fail "Prometheus has no published port"
+
+# query PROMQL: the first value of an instant query, empty when none.
+query() {
+  curl -sS --max-time 5 -G "http://127.0.0.1:$prometheus_port/api/v1/query" \
+    --data-urlencode "query=$1" 2>/dev/null |
+    /usr/bin/python3 -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")' 2>/dev/null
+}
+target_up() { [[ $(query 'up{job="wif-tokend"}') == 1 ]]; }
+wait_until 120 target_up || {
+  compose logs >>"$logs/compose.log" 2>&1
+  fail "Prometheus did not see the wif-tokend target up within 120 s (logs: $logs/compose.log)"
+}
+pass "Prometheus scrapes wif-tokend: up{job=\"wif-tokend\"} == 1"
+
+rotated() {
+  local n
+  n=$(query 'max(wif_tokend_token_refreshes_total{token="wif",result="ok"})')
+  [[ -n $n ]] && ((${n%.*} >= 3))
+}
+wait_until 60 rotated || fail "Prometheus did not see three token refreshes within 60 s"
+pass "Prometheus sees the writer's rotations as token refreshes"
+
+client_fetched() { podman logs "${compose_project}_client_1" 2>/dev/null | grep -q '"access_token":"demo\.'; }
+wait_until 30 client_fetched || fail "the client service got no token"
+pass "the client service fetches tokens over mTLS"
+
+compose down -v >>"$logs/compose.log" 2>&1 || fail "podman-compose down"
+podman network rm -f "${compose_project}_default" >/dev/null 2>&1
+left=$(podman ps -a --quiet --filter "label=io.podman.compose.project=$compose_project")
+[[ -z $left ]] || fail "containers left after down: $left"
+compose_project=
+pass "podman-compose down removes the demo"
 
 echo "container-test: image $size_mb MB"

@@ -14,8 +14,8 @@ build=${1:-$root/build}
 status=0
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 || status=$?
 
-# The container image, built and run with podman (about five minutes),
-# counted check by check from its own closing line.
+# The container image, built and run with podman, and the compose demo
+# (about five minutes), counted check by check from its own closing line.
 container_log=$build/meson-logs/container-test.log
 "$root/scripts/container-test.sh" "$build" 2>&1 | tee "$container_log" || status=1
 
