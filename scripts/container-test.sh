@@ -60,9 +60,11 @@ wait_until() {
 
 # One run at a time per machine: the runs would share podman's bridge
 # addresses and the machine's two cores.
-exec 9>/run/lock/wif-tokend-container-test.lock
+lock=/run/lock/wif-tokend-container-test.lock
+if [[ ! -d /run/lock ]]; then lock=/tmp/wif-tokend-container-test.lock; fi
+exec 9>"$lock"
 if ! flock -w 1500 9; then
-  echo "container-test: another run holds /run/lock/wif-tokend-container-test.lock" >&2
+  echo "container-test: another run held $lock for 25 minutes" >&2
   exit 1
 fi
 
@@ -263,12 +265,15 @@ wait_until 30 ready || {
 }
 pass "ready on 127.0.0.1:$port (mTLS) and 127.0.0.1:$metrics_port (metrics)"
 
+# get_token PORT: the answer of /get_wif_token to the client certificate.
 get_token() {
-  curl -sS --max-time 5 --resolve "localhost:$port:127.0.0.1" \
+  curl -sS --max-time 5 --resolve "localhost:$1:127.0.0.1" \
     --cert "$home/client.crt" --key "$home/client.key" --cacert "$home/ca-chain.crt" \
-    "https://localhost:$port/get_wif_token" "$@"
+    "https://localhost:$1/get_wif_token"
 }
-body=$(get_token) || fail "curl with the client certificate failed"
+# serves PORT TOKEN: whether the daemon on PORT answers with TOKEN.
+serves() { [[ $(get_token "$1" 2>/dev/null) == *"\"access_token\":\"$2\""* ]]; }
+body=$(get_token "$port") || fail "curl with the client certificate failed"
 [[ $body == "{\"access_token\":\"$token\",\"token_type\":\"Bearer\"}" ]] || fail "answer: $body"
 pass "curl with the client certificate gets the token"
 
@@ -282,8 +287,7 @@ token2="ctest.$(openssl rand -hex 24)"
 printf '%s\n' "$token2" >"$home/.wif_token.txt.new"
 chown "$user" "$home/.wif_token.txt.new"
 mv "$home/.wif_token.txt.new" "$home/wif_token.txt"
-serves_new_token() { [[ $(get_token 2>/dev/null) == *"\"$token2\""* ]]; }
-wait_until 10 serves_new_token || fail "the replaced token file was not served within 10 s"
+wait_until 10 serves "$port" "$token2" || fail "the replaced token file was not served within 10 s"
 pass "a token file replaced on the host is served from the bind mount"
 
 metrics=$(curl -sS --max-time 5 -D "$work/metrics.head" "http://127.0.0.1:$metrics_port/metrics") ||
@@ -335,6 +339,53 @@ if daemon_log | grep -qF -e "$token" -e "$token2"; then
   fail "a token value reached the log"
 fi
 pass "no token value in the container's log"
+
+# --- the Kubernetes layout: a projected volume and its ..data swap ---------
+
+step "running the image as the Kubernetes example does, on a projected volume"
+# The kubelet writes each generation of a projected volume into a folder of
+# its own, links every file through ..data, and publishes a new generation by
+# renaming a new ..data link over the old one, then removes the old folder.
+# Files are readable through the pod's fsGroup only, as defaultMode 0440 does.
+kube=$work/kube
+gid=${user##*:}
+# project GENERATION TOKEN: writes a generation and swaps ..data to it.
+project() {
+  mkdir "$kube/$1"
+  cp "$home/server.crt" "$home/server.key" "$home/ca-chain.crt" "$kube/$1/"
+  printf '%s\n' "$2" >"$kube/$1/wif_token.txt"
+  chown "0:$gid" "$kube/$1"/*
+  chmod 0440 "$kube/$1"/*
+  ln -s "$1" "$kube/..data_tmp"
+  mv -T "$kube/..data_tmp" "$kube/..data"
+}
+mkdir -m 0755 "$kube"
+token3="ctest.$(openssl rand -hex 24)"
+project ..2026_01_01_00_00_00.000000001 "$token3"
+for f in server.crt server.key ca-chain.crt wif_token.txt; do
+  ln -s "..data/$f" "$kube/$f"
+done
+
+# The pod's securityContext: read-only root, no capabilities, no new
+# privileges.
+kname=wif-tokend-test-kube-${work##*.}
+containers+=("$kname")
+podman run -d --name "$kname" --read-only --cap-drop=ALL --security-opt=no-new-privileges \
+  -p 127.0.0.1::7001 -v "$kube:/opt/wif-token-api:ro" "$image" >/dev/null 2>>"$logs/run.log" ||
+  fail "podman run (projected volume)"
+kport=$(podman port "$kname" 7001/tcp | sed 's/.*://')
+wait_until 30 serves "$kport" "$token3" || {
+  podman logs "$kname" 2>&1 | grep -v systemd >&2
+  fail "the token of the projected volume was not served within 30 s"
+}
+pass "serves the projected token with a read-only root and no capabilities"
+
+token4="ctest.$(openssl rand -hex 24)"
+project ..2026_01_01_00_50_00.000000002 "$token4"
+rm -rf "$kube/..2026_01_01_00_00_00.000000001"
+wait_until 10 serves "$kport" "$token4" || fail "the token after the ..data swap was not served within 10 s"
+pass "serves the new token after the kubelet's ..data swap"
+podman rm -f -t 0 "$kname" >/dev/null 2>&1
 
 # --- the compose demo -------------------------------------------------------
 

@@ -33,7 +33,7 @@ build_packages=(
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the real clients and servers the demo and the tests use
-  openssl curl ca-certificates python3 python3-requests prometheus
+  openssl curl ca-certificates python3 python3-requests python3-yaml prometheus
   # systemd-analyze and systemd-sysusers check the installed unit; systemd.pc
   # names the folders it is installed to
   systemd
