@@ -115,6 +115,7 @@ remove_netavark_firewall() {
 
 work=$(mktemp -d "$build/container-test.XXXXXX")
 logs=$work/logs
+kept_logs=$build/meson-logs/container-test
 mkdir -p "$logs" "$work/storage" "$work/run" "$work/tmp" "$work/networks"
 containers=()
 compose_project=
@@ -138,6 +139,12 @@ cleanup() {
   while read -r mount; do
     umount "$mount" 2>/dev/null
   done < <(findmnt -rn -o TARGET | grep -F "$work/" | sort -r)
+  # A failed run keeps its logs (build, podman, compose) for whoever reads CI.
+  if ((status != 0)); then
+    rm -rf "$kept_logs"
+    mkdir -p "$(dirname "$kept_logs")"
+    mv "$logs" "$kept_logs" && echo "container-test: logs kept in $kept_logs"
+  fi
   rm -rf "$work"
   for d in "${fresh_dirs[@]}"; do
     rm -rf "$d"
@@ -149,13 +156,16 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 124' TERM INT
+trap 'echo "   FAILED: stopped by a signal (the time limit is ${WIF_CONTAINER_TEST_TIMEOUT:-1800} s)" >&2
+  exit 124' TERM INT
 
-# Limits runc may set here: no higher than root's hard limits, and nproc no
-# higher than pid_max (runc fails on more).
-nofile=$(ulimit -Hn)
-if [[ $nofile == unlimited ]] || ((nofile > 65536)); then nofile=65536; fi
-nproc=4096
+# Limits runc can set here: no higher than root's own hard limits, and nproc
+# far below pid_max (32768 on these machines; runc fails above it).
+limit() {  # limit HARD CAP: the smaller of the two
+  if [[ $1 == unlimited ]] || (($1 > $2)); then echo "$2"; else echo "$1"; fi
+}
+nofile=$(limit "$(ulimit -Hn)" 65536)
+nproc=$(limit "$(ulimit -Hu)" 4096)
 cat >"$work/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
@@ -420,7 +430,7 @@ print(r[0]["value"][1] if r else "")' 2>/dev/null
 target_up() { [[ $(query 'up{job="wif-tokend"}') == 1 ]]; }
 wait_until 120 target_up || {
   compose logs >>"$logs/compose.log" 2>&1
-  fail "Prometheus did not see the wif-tokend target up within 120 s (logs: $logs/compose.log)"
+  fail "Prometheus did not see the wif-tokend target up within 120 s"
 }
 pass "Prometheus scrapes wif-tokend: up{job=\"wif-tokend\"} == 1"
 
