@@ -34,10 +34,12 @@ constexpr uint64_t kMaxConnections = 1'000'000;
 constexpr size_t kMaxConfigBytes = 4 * 1'048'576;
 
 constexpr std::string_view kListenOverride = "WIF_TOKEND_LISTEN";
+constexpr std::string_view kMetricsListenOverride = "WIF_TOKEND_METRICS_LISTEN";
 constexpr std::string_view kListenExpected =
     "an address and port such as 0.0.0.0:7001 or [::]:7001";
 constexpr std::string_view kMetricsListenExpected =
     "an address and port such as 127.0.0.1:9464, or \"\" to turn metrics off";
+constexpr std::string_view kMetricsOverrideExpected = "an address and port such as 0.0.0.0:9464";
 
 [[noreturn]] void fail(const Mark& mark, std::string_view message) {
   Diagnostics diag;
@@ -196,19 +198,24 @@ void read_top_level(YamlReader& reader, const Value& root, const Environment& en
   }
 }
 
-// WIF_TOKEND_LISTEN wins over the file, for containers that set the port from
-// outside. An empty value counts as unset, as `VAR=` in a compose file means.
-void apply_listen_override(const Environment& env, Diagnostics& diag, Config& config) {
-  const std::optional<std::string> listen = env(kListenOverride);
-  if (!listen || listen->empty()) {
+// WIF_TOKEND_LISTEN and WIF_TOKEND_METRICS_LISTEN win over the file, for
+// containers that set addresses from outside: an image opens metrics on every
+// address so that Prometheus and Kubernetes probes reach it from outside its
+// network namespace, where a host install keeps it on loopback.
+// An empty value counts as unset, as `VAR=` in a compose file means, so the
+// environment cannot turn metrics off: that stays the file's choice.
+void apply_listen_override(const Environment& env, std::string_view name, std::string_view field,
+                           std::string_view expected, Diagnostics& diag, std::string& listen) {
+  const std::optional<std::string> value = env(name);
+  if (!value || value->empty()) {
     return;
   }
-  if (!parse_endpoint(*listen)) {
-    diag.error(Mark{"(environment " + std::string(kListenOverride) + ")", 0, 0}, "listen",
-               "got " + quote(*listen) + " (expected " + std::string(kListenExpected) + ")");
+  if (!parse_endpoint(*value)) {
+    diag.error(Mark{"(environment " + std::string(name) + ")", 0, 0}, field,
+               "got " + quote(*value) + " (expected " + std::string(expected) + ")");
     return;
   }
-  config.listen = *listen;
+  listen = *value;
 }
 
 }  // namespace
@@ -235,7 +242,9 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
     }
   }
   read_top_level(reader, reader.root(root), env, config);
-  apply_listen_override(env, diag, config);
+  apply_listen_override(env, kListenOverride, "listen", kListenExpected, diag, config.listen);
+  apply_listen_override(env, kMetricsListenOverride, "metrics.listen", kMetricsOverrideExpected,
+                        diag, config.metrics.listen);
 
   if (!diag.ok()) {
     throw ConfigError(diag.messages());

@@ -694,6 +694,34 @@ TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendListen) {
                           std::string(kListenExpected) + ")"));
 }
 
+TEST_F(ConfigLoader, LetsWifTokendMetricsListenOverrideTheFile) {
+  env_["WIF_TOKEND_METRICS_LISTEN"] = "0.0.0.0:9464";
+  const Config config = load_yaml("listen: 127.0.0.1:7002\nmetrics: {listen: \"\"}\n");
+  EXPECT_EQ(config.metrics.listen, "0.0.0.0:9464");
+  EXPECT_EQ(config.listen, "127.0.0.1:7002");
+}
+
+TEST_F(ConfigLoader, LetsWifTokendMetricsListenOverrideTheDefaultWithoutAFile) {
+  env_["WIF_TOKEND_METRICS_LISTEN"] = "[::]:9100";
+  EXPECT_EQ(load("", dir_.path().string(), env()).metrics.listen, "[::]:9100");
+}
+
+TEST_F(ConfigLoader, IgnoresAnEmptyWifTokendMetricsListen) {
+  env_["WIF_TOKEND_METRICS_LISTEN"] = "";
+  EXPECT_EQ(load_yaml("metrics: {listen: 127.0.0.1:9465}\n").metrics.listen, "127.0.0.1:9465");
+}
+
+TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendMetricsListen) {
+  env_["WIF_TOKEND_METRICS_LISTEN"] = "localhost:9464";
+  env_["WIF_TOKEND_LISTEN"] = "7001";
+  EXPECT_THAT(errors_loading("workers: 1\n"),
+              ElementsAre("(environment WIF_TOKEND_LISTEN): listen: got \"7001\" (expected " +
+                              std::string(kListenExpected) + ")",
+                          "(environment WIF_TOKEND_METRICS_LISTEN): metrics.listen: got "
+                          "\"localhost:9464\" (expected an address and port such as "
+                          "0.0.0.0:9464)"));
+}
+
 // Tokens.
 
 TEST_F(ConfigLoader, AcceptsTokenNamesOfLowercaseLettersDigitsUnderscoresAndDashes) {
