@@ -8,6 +8,7 @@ synchronise: every wait polls a condition until a deadline.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -89,10 +90,19 @@ class Daemon:
         self._reader.start()
         if expect_listening:
             self.port = int(wait_for(lambda: self._listening("mtls"), what="mTLS listener"))
-            self.metrics_port = self._listening("metrics")
-            if self.metrics_port is not None:
-                self.metrics_port = int(self.metrics_port)
+            # The metrics listener starts after the mTLS one, so its line may
+            # come later; it is on unless the config turns it off.
+            if not re.search(r'metrics:\s*\{?\s*listen:\s*""', self._config_text()):
+                self.metrics_port = int(
+                    wait_for(lambda: self._listening("metrics"), what="metrics listener"))
         return self
+
+    def _config_text(self):
+        try:
+            with open(self.config_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def _read_log(self):
         for line in self.proc.stderr:
