@@ -46,6 +46,9 @@ fail() {
   exit 1
 }
 step() { echo "== $*"; }
+# has GREP_ARGS...: whether standard input matches. It reads all of it, unlike
+# grep -q, whose early exit fails the writer of a pipe under pipefail.
+has() { grep "$@" >/dev/null; }
 
 # wait_until SECONDS COMMAND...: polls COMMAND until it succeeds, false at the
 # deadline.
@@ -72,7 +75,7 @@ step "installing what is missing (podman, runc, netavark, mmdebstrap, podman-com
 packages=(podman runc netavark aardvark-dns mmdebstrap podman-compose curl openssl)
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | has "install ok installed"; then
     missing+=("$p")
   fi
 done
@@ -94,7 +97,7 @@ for d in "${fixed_dirs[@]}"; do
   if [[ ! -e $d ]]; then fresh_dirs+=("$d"); fi
 done
 netavark_firewall_existed=0
-if iptables-save 2>/dev/null | grep -q '^:NETAVARK'; then netavark_firewall_existed=1; fi
+if iptables-save 2>/dev/null | has '^:NETAVARK'; then netavark_firewall_existed=1; fi
 
 # Deletes every NETAVARK chain and every jump to one; called only when none
 # existed before this run and its containers and networks are gone.
@@ -321,14 +324,25 @@ status=$(podman inspect --format '{{.State.Health.Status}}' "$name")
 [[ $status == healthy ]] || fail "health status after a passing check: $status"
 pass "podman healthcheck run: healthy"
 
-# The same check against a daemon whose metrics listener is elsewhere must
-# fail, or the check proves nothing.
+# A second daemon with a config file named by WIF_TOKEND_CONFIG, which moves
+# the metrics listener to 9465; the image's WIF_TOKEND_METRICS_LISTEN, set
+# empty, leaves that to the file. The health check, which asks 9464, must
+# then fail, or it proves nothing.
+printf 'metrics: {listen: "0.0.0.0:9465"}\n' >"$home/wif-tokend.yaml"
+chown "$user" "$home/wif-tokend.yaml"
 blind=wif-tokend-test-blind-${work##*.}
 containers+=("$blind")
-podman run -d --name "$blind" -e WIF_TOKEND_METRICS_LISTEN=0.0.0.0:9465 --health-start-period 0s \
+podman run -d --name "$blind" --health-start-period 0s \
+  -e WIF_TOKEND_CONFIG=/opt/wif-token-api/wif-tokend.yaml -e WIF_TOKEND_METRICS_LISTEN= \
   -v "$home:/opt/wif-token-api:ro" "$image" >/dev/null 2>>"$logs/run.log" || fail "podman run (blind)"
-blind_listening() { podman logs "$blind" 2>&1 | grep -q 'event=listening listener=metrics addr=0.0.0.0:9465'; }
-wait_until 30 blind_listening || fail "the second daemon did not start"
+blind_listening() { podman logs "$blind" 2>&1 | has 'event=listening listener=metrics addr=0.0.0.0:9465'; }
+wait_until 30 blind_listening || {
+  podman logs "$blind" 2>&1 | grep -v systemd >&2
+  fail "the daemon with a config file did not open metrics on 9465"
+}
+podman logs "$blind" 2>&1 | has 'event=starting .*config=/opt/wif-token-api/wif-tokend.yaml' ||
+  fail "the daemon did not name the config file it loaded"
+pass "WIF_TOKEND_CONFIG names a config file; an empty WIF_TOKEND_METRICS_LISTEN defers to it"
 if podman healthcheck run "$blind" >>"$logs/health.log" 2>&1; then
   fail "the health check passed with nothing on 9464"
 fi
@@ -336,16 +350,17 @@ pass "the health check fails when /healthz does not answer"
 podman rm -f -t 0 "$blind" >/dev/null 2>&1
 
 podman kill --signal HUP "$name" >/dev/null
-reloaded() { daemon_log | grep -q 'event=reload_applied'; }
+reloaded() { daemon_log | has 'event=reload_applied'; }
 wait_until 10 reloaded || fail "no reload_applied after SIGHUP"
 pass "SIGHUP reloads the certificates"
 
 podman stop -t 20 "$name" >/dev/null 2>&1 || fail "podman stop"
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
 [[ $exit_code == 0 ]] || fail "exit code after SIGTERM: $exit_code"
-daemon_log | grep -q 'event=stopped' || fail "no stopped event after SIGTERM"
+log=$(daemon_log)
+has 'event=stopped' <<<"$log" || fail "no stopped event after SIGTERM"
 pass "SIGTERM drains and stops with exit code 0"
-if daemon_log | grep -qF -e "$token" -e "$token2"; then
+if has -F -e "$token" -e "$token2" <<<"$log"; then
   fail "a token value reached the log"
 fi
 pass "no token value in the container's log"
@@ -442,7 +457,7 @@ rotated() {
 wait_until 60 rotated || fail "Prometheus did not see three token refreshes within 60 s"
 pass "Prometheus sees the writer's rotations as token refreshes"
 
-client_fetched() { podman logs "${compose_project}_client_1" 2>/dev/null | grep -q '"access_token":"demo\.'; }
+client_fetched() { podman logs "${compose_project}_client_1" 2>/dev/null | has '"access_token":"demo\.'; }
 wait_until 30 client_fetched || fail "the client service got no token"
 pass "the client service fetches tokens over mTLS"
 
