@@ -82,6 +82,9 @@ inline constexpr std::array<std::string_view, 6> kPayloadFields = {
 // (default 30s), and checks that they fit together.
 PayloadOptions read_payload_options(SpecReader& reader);
 
+// `value` in double quotes, for messages that show what was written.
+std::string in_quotes(std::string_view value);
+
 // "500ms", "30s", "5m", "2h": the shortest spelling parse_duration_ms reads back.
 std::string format_duration_ms(int64_t ms);
 

@@ -30,8 +30,6 @@ constexpr std::string_view kGoogleFields[] = {"audience", "subject_token_type",
                                               "impersonated_email"};
 constexpr std::string_view kKubernetesFields[] = {"api_version"};
 
-std::string in_quotes(std::string_view value) { return "\"" + std::string(value) + "\""; }
-
 std::string errno_text(int err) {
   return std::string(uv_err_name(-err)) + " (" + uv_strerror(-err) + ")";
 }

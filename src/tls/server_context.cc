@@ -34,7 +34,12 @@ using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslFree<X509_STORE_C
 
 std::atomic<uint64_t> last_generation{0};
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+std::string quoted(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.append(1, '"').append(text).append(1, '"');
+  return out;
+}
 
 // The CAs a client chain may run through: the anchors and the untrusted
 // intermediates, with the file each came from, for messages.
