@@ -357,7 +357,8 @@ void Daemon::on_signal(uv_signal_t* handle, int signum) {
 }
 
 // SIGHUP and changes to the TLS files build a new context; the new one
-// serves new connections.
+// serves new connections, and connections kept alive from before check
+// their client against it at their next request.
 void Daemon::start_reloader() {
   net::ReloaderOptions options;
   options.context = tls_options(loaded_.config.tls);

@@ -1,8 +1,8 @@
 """Reloading TLS material without a restart (issue #4), against the real
 binary: SIGHUP and file changes (atomic renames, the Kubernetes ..data
 swap), a bad set refused while the old one serves, revocation taking effect
-on resumed sessions, and a two-step certificate rotation under continuous
-requests."""
+on resumed sessions and kept-alive connections, and a two-step certificate
+rotation under continuous requests."""
 
 import json
 import os
@@ -173,6 +173,37 @@ class Revocation(ReloadTest):
         after = run_s_client(d, "client.crt", "client.key", ["-sess_in", session])
         self.assertIn("New, TLSv1.3", after)
         self.assertIn("HTTP/1.0 200", after)
+
+    def test_a_kept_alive_connection_is_closed_at_its_next_request_once_revoked(self):
+        d = self.start_with_crl("intermediate-empty.crl")
+        ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        ctx.load_cert_chain(pki("revoked-client.crt"), pki("revoked-client.key"))
+        good_ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        good_ctx.load_cert_chain(pki("client.crt"), pki("client.key"))
+        request = b"GET /get_wif_token HTTP/1.1\r\nHost: a\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw, \
+                socket.create_connection(("127.0.0.1", d.port), timeout=10) as good_raw:
+            revoked = ctx.wrap_socket(raw, server_hostname="localhost")
+            good = good_ctx.wrap_socket(good_raw, server_hostname="localhost")
+            for s in (revoked, good):
+                s.sendall(request)
+                self.assertEqual(read_response(s)[0], 200)
+
+            self.replace("intermediate.crl", "intermediate.crl")
+            d.wait_log("event=reload_applied trigger=file_change")
+            revoked.sendall(request)
+            try:
+                data = revoked.recv(65536)
+            except (ssl.SSLError, ConnectionError):
+                data = b""
+            self.assertEqual(data, b"")  # closed, with no answer
+            good.sendall(request)
+            status, _, body, _ = read_response(good)
+            self.assertEqual(status, 200)  # still trusted: served on the same connection
+            self.assertEqual(json.loads(body)["access_token"], self.token)
+        withdrawn = next(l for l in d.log_text().splitlines() if "event=trust_withdrawn" in l)
+        self.assertIn("reason=revoked", withdrawn)
+        self.assertIn("CN=revoked-client", withdrawn)
 
     def test_swapped_anchors_refuse_the_old_clients_and_accept_the_new(self):
         d = self.start_reloading()
