@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -250,6 +251,24 @@ void Daemon::report_state(metrics::State& out) const {
   add("server", tls->server_certificate());
   for (const tls::CertificateSummary& anchor : tls->anchors()) {
     add("client_ca", anchor);
+  }
+  for (const tls::CertificateSummary& intermediate : tls->intermediates()) {
+    add("client_intermediate", intermediate);
+  }
+  // One series per issuer: with several CRLs from one CA, the latest next
+  // update is the one that matters. A CRL without one has nothing to show.
+  for (const tls::CrlSummary& crl : tls->crls()) {
+    if (crl.next_update_unix == 0) {
+      continue;
+    }
+    const auto next = static_cast<double>(crl.next_update_unix);
+    auto same = std::find_if(out.crls.begin(), out.crls.end(),
+                             [&](const metrics::CrlState& c) { return c.issuer == crl.issuer; });
+    if (same == out.crls.end()) {
+      out.crls.push_back({crl.issuer, next});
+    } else {
+      same->next_update_seconds = std::max(same->next_update_seconds, next);
+    }
   }
 }
 

@@ -11,6 +11,9 @@ import signal
 import socket
 import ssl
 import threading
+import time
+
+import requests
 
 from harness import (DaemonTest, default_config, pki, read_response, run_curl, run_s_client,
                      wait_for)
@@ -139,6 +142,18 @@ class Revocation(ReloadTest):
     def start_with_crl(self, crl):
         shutil.copy(pki(crl), self.path("intermediate.crl"))
         return self.start_reloading(f"  crl: [{self.path('intermediate.crl')}]\n")
+
+    def crl_gauge(self, d):
+        body = requests.get(f"http://127.0.0.1:{d.metrics_port}/metrics", timeout=10).text
+        prefix = 'wif_tokend_crl_next_update_timestamp_seconds{issuer="O=Internal,CN=Demo Intermediate CA"} '
+        return float(next(l for l in body.splitlines() if l.startswith(prefix))[len(prefix):])
+
+    def test_each_crls_next_update_is_published_and_follows_a_reload(self):
+        d = self.start_with_crl("intermediate-expired.crl")
+        self.assertEqual(self.crl_gauge(d), 1580515200)  # 2020-02-01T00:00:00Z
+        self.replace("intermediate.crl", "intermediate-empty.crl")
+        d.wait_log("event=reload_applied trigger=file_change")
+        self.assertGreater(self.crl_gauge(d), time.time())
 
     def test_an_expired_crl_refuses_clients_until_a_current_one_is_renamed_in(self):
         d = self.start_with_crl("intermediate-expired.crl")
