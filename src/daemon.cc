@@ -23,6 +23,7 @@
 #include "src/net/tls_reloader.h"
 #include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
+#include "src/tls_report.h"
 #include "src/token/slot_sink.h"
 #include "src/token/token_source.h"
 #include "src/token/token_store.h"
@@ -441,19 +442,7 @@ int check(const Options& options) {
   std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
               cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
 
-  const tls::CertificateSummary& cert = loaded->tls->server_certificate();
-  std::printf("server certificate: %s (issuer %s), valid until %s; key matches\n",
-              cert.subject.c_str(), cert.issuer.c_str(), format_time(cert.not_after_unix).c_str());
-  int warnings = 0;
-  const int64_t now = std::time(nullptr);
-  if (cert.not_after_unix - now < 30 * 24 * 3600) {
-    std::printf("warning: the server certificate expires within 30 days\n");
-    ++warnings;
-  }
-  for (const tls::CertificateSummary& anchor : loaded->tls->anchors()) {
-    std::printf("client trust anchor: %s, valid until %s\n", anchor.subject.c_str(),
-                format_time(anchor.not_after_unix).c_str());
-  }
+  const int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
     std::printf("token %s: %s\n", cfg.tokens[i].name.c_str(),
                 loaded->sources[i]->describe().c_str());
