@@ -87,6 +87,27 @@ class Triggers(ReloadTest):
         self.assertEqual(self.served_certificate(d), der_of("ec-server.crt"))
         self.assertEqual(self.token_for(d), self.token)
 
+    def active_connections(self, d):
+        body = requests.get(f"http://127.0.0.1:{d.metrics_port}/metrics", timeout=10).text
+        prefix = 'wif_tokend_connections_active{listener="mtls"} '
+        return float(next(l for l in body.splitlines() if l.startswith(prefix))[len(prefix):])
+
+    def test_a_connection_accepted_before_a_reload_finishes_with_the_old_context(self):
+        d = self.start_reloading()
+        ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        ctx.load_cert_chain(pki("client.crt"), pki("client.key"))
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw:
+            # Accepted (and given its context) before anything changes.
+            wait_for(lambda: self.active_connections(d) == 1, what="the connection accepted")
+            self.replace("server.key", "ec-server.key")
+            self.replace("server.crt", "ec-server.crt")
+            d.wait_log("event=reload_applied trigger=file_change")
+            with ctx.wrap_socket(raw, server_hostname="localhost") as old:
+                self.assertEqual(old.getpeercert(binary_form=True), der_of("server.crt"))
+                old.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                self.assertEqual(read_response(old)[0], 200)
+        self.assertEqual(self.served_certificate(d), der_of("ec-server.crt"))
+
     def test_the_kubernetes_data_swap_is_followed(self):
         # tls.crt -> ..data/tls.crt, ..data -> ..2026_1, as a mounted Secret.
         mount = os.path.join(self.tmp, "secret")
