@@ -29,6 +29,7 @@
 #   intermediate.crl     from the intermediate: revokes revoked-client and
 #                        sub-intermediate; next update in 30 days
 #   intermediate-expired.crl  the same issuer, next update in 2020
+#   intermediate-empty.crl    the same issuer before it revoked anything
 #   root.crl sub.crl     empty CRLs from the root and from the sub CA
 #   server-pkcs1.key     server.key as PKCS#1 (server.key is PKCS#8)
 #   ec-server-sec1.key   ec-server.key as SEC1 (ec-server.key is PKCS#8)
@@ -189,6 +190,7 @@ cat deep-client.crt sub-intermediate.crt >deep-client-chain.crt
 # the sub CA revoke nothing. `openssl ca` finds each serial in its database.
 issue revoked-client "/CN=revoked-client/O=Internal" v3_client ec
 inter_ca=(-config "$work/inter/ca.cnf" -cert intermediate.crt -keyfile intermediate.key)
+openssl ca -batch "${inter_ca[@]}" -gencrl -crldays 30 -out intermediate-empty.crl 2>/dev/null
 openssl ca -batch "${inter_ca[@]}" -revoke revoked-client.crt 2>/dev/null
 openssl ca -batch "${inter_ca[@]}" -revoke sub-intermediate.crt 2>/dev/null
 openssl ca -batch "${inter_ca[@]}" -gencrl -crldays 30 -out intermediate.crl 2>/dev/null

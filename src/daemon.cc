@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -19,8 +20,10 @@
 #include "src/net/handler.h"
 #include "src/net/listener.h"
 #include "src/net/server.h"
+#include "src/net/tls_reloader.h"
 #include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
+#include "src/tls_report.h"
 #include "src/token/slot_sink.h"
 #include "src/token/token_source.h"
 #include "src/token/token_store.h"
@@ -185,7 +188,7 @@ class Daemon {
 
  private:
   static void on_signal(uv_signal_t* handle, int signum);
-  void reload_tls();
+  void start_reloader();
   void begin_shutdown();
   std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
   void report_state(metrics::State& out) const;
@@ -196,6 +199,7 @@ class Daemon {
   std::unique_ptr<metrics::Metrics> metrics_;
   std::vector<std::unique_ptr<token::SlotSink>> sinks_;
   std::unique_ptr<net::Server> server_;
+  net::TlsReloader* reloader_ = nullptr;  // closes itself; see TlsReloader::close
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_signal_t sighup_{};
@@ -248,6 +252,24 @@ void Daemon::report_state(metrics::State& out) const {
   add("server", tls->server_certificate());
   for (const tls::CertificateSummary& anchor : tls->anchors()) {
     add("client_ca", anchor);
+  }
+  for (const tls::CertificateSummary& intermediate : tls->intermediates()) {
+    add("client_intermediate", intermediate);
+  }
+  // One series per issuer: with several CRLs from one CA, the latest next
+  // update is the one that matters. A CRL without one has nothing to show.
+  for (const tls::CrlSummary& crl : tls->crls()) {
+    if (crl.next_update_unix == 0) {
+      continue;
+    }
+    const auto next = static_cast<double>(crl.next_update_unix);
+    auto same = std::find_if(out.crls.begin(), out.crls.end(),
+                             [&](const metrics::CrlState& c) { return c.issuer == crl.issuer; });
+    if (same == out.crls.end()) {
+      out.crls.push_back({crl.issuer, next});
+    } else {
+      same->next_update_seconds = std::max(same->next_update_seconds, next);
+    }
   }
 }
 
@@ -324,6 +346,7 @@ int Daemon::run() {
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sighup_, on_signal, SIGHUP);
+  start_reloader();
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   server_->join();
@@ -341,7 +364,9 @@ int Daemon::run() {
 void Daemon::on_signal(uv_signal_t* handle, int signum) {
   auto* d = static_cast<Daemon*>(handle->data);
   if (signum == SIGHUP) {
-    d->reload_tls();
+    if (d->reloader_ != nullptr) {
+      d->reloader_->reload_now();
+    }
     return;
   }
   if (d->stopping_) {
@@ -351,19 +376,25 @@ void Daemon::on_signal(uv_signal_t* handle, int signum) {
   d->begin_shutdown();
 }
 
-void Daemon::reload_tls() {
-  try {
-    auto context = tls::ServerContext::build(tls_options(loaded_.config.tls));
-    const tls::CertificateSummary& cert = context->server_certificate();
-    server_->swap_tls(std::move(context));
-    metrics_->count_reload(metrics::ReloadKind::kTls, true);
-    log::info("tls", "reload_applied",
-              {{"cert_subject", log::untrusted(cert.subject)},
-               {"cert_not_after", format_time(cert.not_after_unix)}});
-  } catch (const tls::ContextError& e) {
-    metrics_->count_reload(metrics::ReloadKind::kTls, false);
-    log::error("tls", "reload_rejected", {{"reason", log::untrusted(e.what())}});
-  }
+// SIGHUP and changes to the TLS files build a new context; the new one
+// serves new connections, and connections kept alive from before check
+// their client against it at their next request.
+void Daemon::start_reloader() {
+  net::ReloaderOptions options;
+  options.context = tls_options(loaded_.config.tls);
+  options.watch = loaded_.config.tls.reload_on_change;
+  options.delay_ms = loaded_.config.tls.reload_delay_ms;
+  reloader_ = net::TlsReloader::open(
+      &loop_, std::move(options),
+      [this](std::shared_ptr<const tls::ServerContext> context) {
+        log_trust(*context);
+        server_->swap_tls(std::move(context));
+      },
+      [this](net::ReloadTrigger /*trigger*/, net::ReloadResult result) {
+        if (result == net::ReloadResult::kApplied || result == net::ReloadResult::kRejected) {
+          metrics_->count_reload(metrics::ReloadKind::kTls, result == net::ReloadResult::kApplied);
+        }
+      });
 }
 
 void Daemon::begin_shutdown() {
@@ -371,6 +402,10 @@ void Daemon::begin_shutdown() {
   log::info("main", "shutting_down",
             {{"timeout_ms", static_cast<uint64_t>(loaded_.config.shutdown_timeout_ms)}});
   server_->request_stop(loaded_.config.shutdown_timeout_ms);
+  if (reloader_ != nullptr) {
+    reloader_->close();
+    reloader_ = nullptr;
+  }
   for (auto& source : loaded_.sources) {
     source->stop([] {});
   }
@@ -407,19 +442,7 @@ int check(const Options& options) {
   std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
               cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
 
-  const tls::CertificateSummary& cert = loaded->tls->server_certificate();
-  std::printf("server certificate: %s (issuer %s), valid until %s; key matches\n",
-              cert.subject.c_str(), cert.issuer.c_str(), format_time(cert.not_after_unix).c_str());
-  int warnings = 0;
-  const int64_t now = std::time(nullptr);
-  if (cert.not_after_unix - now < 30 * 24 * 3600) {
-    std::printf("warning: the server certificate expires within 30 days\n");
-    ++warnings;
-  }
-  for (const tls::CertificateSummary& anchor : loaded->tls->anchors()) {
-    std::printf("client trust anchor: %s, valid until %s\n", anchor.subject.c_str(),
-                format_time(anchor.not_after_unix).c_str());
-  }
+  const int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
     std::printf("token %s: %s\n", cfg.tokens[i].name.c_str(),
                 loaded->sources[i]->describe().c_str());

@@ -136,6 +136,7 @@ Connection::Connection(Worker& worker, std::shared_ptr<const tls::ServerContext>
       parser_(parser_limits(worker.shared().http)) {
   if (tls_context_) {
     tls_ = std::make_unique<tls::Session>(*tls_context_);
+    trusted_generation_ = tls_context_->generation();
   } else {
     phase_ = Phase::kOpen;
   }
@@ -368,7 +369,39 @@ void Connection::process_requests() {
   flush();
 }
 
+// After a reload (new anchors, intermediates or CRLs) a kept-alive client is
+// checked against the context now in use before its next request is
+// answered: revocation takes effect on open connections too. A client the
+// new context refuses gets no answer; the connection closes, and the
+// client's next handshake is refused with the real alert.
+bool Connection::peer_still_trusted() {
+  if (!tls_ ||
+      worker_.shared().tls_generation->load(std::memory_order_acquire) == trusted_generation_) {
+    return true;
+  }
+  const std::shared_ptr<const tls::ServerContext> current =
+      worker_.shared().tls->load(std::memory_order_acquire);
+  std::string detail;
+  const tls::Failure failure = tls_->verify_again(*current, detail);
+  if (failure == tls::Failure::kNone) {
+    trusted_generation_ = current->generation();
+    return true;
+  }
+  const tls::PeerIdentity* peer = tls_->peer();
+  log::debug("tls", "trust_withdrawn",
+             {{"conn", id_},
+              {"subject", log::untrusted(peer ? peer->subject : "")},
+              {"serial", peer ? peer->serial_hex : std::string()},
+              {"reason", tls::failure_name(failure)},
+              {"detail", log::untrusted(detail)}});
+  close_gracefully();
+  return false;
+}
+
 void Connection::answer(const http::Request& request) {
+  if (!peer_still_trusted()) {
+    return;
+  }
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const Answer result =
@@ -397,6 +430,10 @@ void Connection::tokens_changed() {
 }
 
 void Connection::retry_held(bool final) {
+  if (!peer_still_trusted()) {
+    held_.reset();
+    return;
+  }
   const uint64_t now = uv_now(worker_.loop());
   const int64_t left =
       final || now >= held_until_ms_ ? 0 : static_cast<int64_t>(held_until_ms_ - now);

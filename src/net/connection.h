@@ -63,6 +63,7 @@ class Connection {
   void read_plaintext();
   void process_requests();
   void answer(const http::Request& request);
+  bool peer_still_trusted();
   void answered(const http::Request& request, const Answer& result, size_t before);
   void hold(const http::Request& request, int64_t wait_ms);
   void retry_held(bool final);
@@ -81,6 +82,8 @@ class Connection {
   const uint64_t id_;
   std::shared_ptr<const tls::ServerContext> tls_context_;  // keeps the SSL_CTX alive
   std::unique_ptr<tls::Session> tls_;                      // null: plain HTTP
+  // The context generation the client's chain was last verified under.
+  uint64_t trusted_generation_ = 0;
   http::RequestParser parser_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};

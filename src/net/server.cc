@@ -12,9 +12,13 @@ constexpr int kBacklog = 4096;
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   tls_.store(options_.tls);
+  if (options_.tls) {
+    tls_generation_.store(options_.tls->generation());
+  }
   mtls_.serve = options_.token_state;
   mtls_.http = options_.http;
   mtls_.tls = &tls_;
+  mtls_.tls_generation = &tls_generation_;
   mtls_.name = "mtls";
   metrics_.serve = options_.metrics_state;
   metrics_.http = options_.http;
@@ -91,7 +95,9 @@ std::string Server::start(uv_loop_t* control_loop) {
 }
 
 void Server::swap_tls(std::shared_ptr<const tls::ServerContext> context) {
+  const uint64_t generation = context->generation();
   tls_.store(std::move(context), std::memory_order_release);
+  tls_generation_.store(generation, std::memory_order_release);
 }
 
 void Server::notify_tokens_changed() {

@@ -46,7 +46,8 @@ class Server {
   std::string start(uv_loop_t* control_loop);
 
   // New connections use `context` from now on; connections already open keep
-  // the one they started with.
+  // the one they started with, and each checks its client against the new
+  // one at its next request (Connection::peer_still_trusted).
   void swap_tls(std::shared_ptr<const tls::ServerContext> context);
   // Any thread: the context new connections get now.
   std::shared_ptr<const tls::ServerContext> tls_context() const {
@@ -71,6 +72,7 @@ class Server {
  private:
   ServerOptions options_;
   std::atomic<std::shared_ptr<const tls::ServerContext>> tls_;
+  std::atomic<uint64_t> tls_generation_{0};
   SharedListenerState mtls_;
   SharedListenerState metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -31,6 +31,9 @@ struct SharedListenerState {
   // Null for a plain-HTTP listener; else swapped atomically on reload, and
   // read once per new connection.
   std::atomic<std::shared_ptr<const tls::ServerContext>>* tls = nullptr;
+  // The generation of *tls, stored after it: one atomic load per request
+  // tells a connection whether the context changed since it was verified.
+  const std::atomic<uint64_t>* tls_generation = nullptr;
   // Checked against max_connections at each accept, by every worker.
   std::atomic<uint64_t> active_connections{0};
   std::string name;  // "mtls" or "metrics", for logs

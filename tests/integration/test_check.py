@@ -32,6 +32,65 @@ class Check(unittest.TestCase):
         self.assertIn("key matches", r.stdout)
         self.assertIn("check passed", r.stdout)
 
+    def test_check_describes_every_certificate_with_its_usages_and_expiry(self):
+        extra = (f"  client_intermediates: {pki('sub-intermediate.crt')}\n"
+                 f"  crl: [{pki('intermediate.crl')}]\n")
+        r, _ = self.run_binary(default_config(self.tmp, extra_tls=extra), "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertRegex(out, r"served certificate 1 \(leaf\): O=Internal,CN=localhost; issuer "
+                              r"O=Internal,CN=Demo Intermediate CA; valid \S+ to \S+; key usage "
+                              r"digitalSignature, keyEncipherment; extended key usage serverAuth")
+        self.assertRegex(out, r"served certificate 2: O=Internal,CN=Demo Intermediate CA; issuer "
+                              r"O=Internal,CN=Demo Root CA; valid \S+ to \S+; CA; key usage "
+                              r"keyCertSign, cRLSign")
+        self.assertIn("served chain: verifies", out)
+        self.assertIn("client trust anchor: O=Internal,CN=Demo Root CA; issuer", out)
+        self.assertIn("client intermediate: O=Internal,CN=Demo Sub CA; issuer "
+                      "O=Internal,CN=Demo Intermediate CA", out)
+        self.assertIn(f"crl {pki('intermediate.crl')}: issuer O=Internal,CN=Demo Intermediate "
+                      "CA; last update", out)
+        self.assertIn("2 revoked", out)
+        self.assertIn("check passed\n", out)
+        self.assertNotIn("warning", out)
+
+    def test_check_warns_about_a_certificate_expiring_within_30_days(self):
+        key, cert = os.path.join(self.tmp, "soon.key"), os.path.join(self.tmp, "soon.crt")
+        ext = os.path.join(self.tmp, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost\n")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-subj",
+                        "/CN=localhost/O=Soon", "-out", cert + ".csr"],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", cert + ".csr", "-CA",
+                        pki("intermediate.crt"), "-CAkey", pki("intermediate.key"),
+                        "-CAcreateserial", "-days", "10", "-extfile", ext, "-out", cert],
+                       check=True, capture_output=True)
+        with open(cert, "a") as f, open(pki("intermediate.crt")) as chain:
+            f.write(chain.read())
+        text = default_config(self.tmp).replace(pki("server.crt"), cert).replace(
+            pki("server.key"), key)
+        r, _ = self.run_binary(text, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"warning: served certificate 1 \(leaf\) O=Soon,CN=localhost "
+                                   r"expires within 30 days, on \S+Z")
+        self.assertIn("check passed with warnings", r.stdout)
+
+    def test_check_warns_when_the_served_chain_does_not_verify(self):
+        text = default_config(self.tmp).replace(pki("ca-chain.crt"), pki("other-ca.crt"))
+        r, _ = self.run_binary(text, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: the served chain does not verify against client_ca or the system "
+                      "trust store (unable to get local issuer certificate)", r.stdout)
+
+    def test_check_warns_about_a_crl_past_its_next_update(self):
+        text = default_config(self.tmp, extra_tls=f"  crl: {pki('intermediate-expired.crl')}\n")
+        r, _ = self.run_binary(text, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"warning: crl {pki('intermediate-expired.crl')} is past its next update "
+                      "(2020-02-01T00:00:00Z)", r.stdout)
+
     def test_check_refuses_a_key_that_does_not_match_the_certificate(self):
         text = default_config(self.tmp).replace(pki("server.key"), pki("client.key"))
         r, _ = self.run_binary(text, "check")

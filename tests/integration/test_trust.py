@@ -3,11 +3,15 @@ against the real binary with curl, python3 requests and openssl s_client."""
 
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
+import time
 
 import requests
 
-from harness import BINARY, DaemonTest, default_config, pki, run_curl, run_s_client
+from harness import BINARY, DaemonTest, default_config, pki, run_curl, run_s_client, wait_for
 
 
 def tls_lines(**settings):
@@ -175,6 +179,52 @@ class KeyFormats(DaemonTest):
                            timeout=30, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 2)
         return r.stderr
+
+    def test_an_encrypted_key_never_prompts_on_a_terminal(self):
+        # Started on a terminal of its own (pty.fork makes it the controlling
+        # one), a daemon that prompted would wait for input until killed.
+        text = default_config(self.tmp).replace(
+            f"key: {pki('server.key')}", f"key: {pki('server-encrypted.key')}")
+        path = os.path.join(self.tmp, "wif-tokend.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(BINARY, [BINARY, "--config", path])
+        output = b""
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            exited = []
+
+            def reaped():
+                finished, status = os.waitpid(pid, os.WNOHANG)
+                if finished != 0:
+                    exited.append(status)
+                return bool(exited)
+
+            try:
+                wait_for(reaped, timeout=max(1.0, deadline - time.monotonic()),
+                         what="wif-tokend to exit instead of prompting")
+            except AssertionError:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
+        finally:
+            os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(exited[0]), 2, output)
+        self.assertIn(b"is encrypted and no key_passphrase_file is set", output)
+        self.assertNotIn(b"pass phrase", output.lower())
 
     def test_an_encrypted_key_without_its_passphrase_stops_start_up(self):
         err = self.check_refused("")
