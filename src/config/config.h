@@ -97,6 +97,9 @@ struct HttpConfig {
 
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";  // "" turns the listener off
+  // Clients that may also read /metrics on the mTLS listener; empty: only
+  // the plain listener serves it.
+  std::vector<AllowRule> allow;
 };
 
 struct LogConfig {

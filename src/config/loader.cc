@@ -20,7 +20,7 @@ constexpr std::string_view kTopKeys[] = {"listen", "workers", "shutdown_timeout"
                                          "http",   "tokens",  "metrics",          "log"};
 constexpr std::string_view kHttpKeys[] = {"handshake_timeout", "header_timeout", "idle_timeout",
                                           "max_header_bytes", "max_connections"};
-constexpr std::string_view kMetricsKeys[] = {"listen"};
+constexpr std::string_view kMetricsKeys[] = {"listen", "allow"};
 constexpr std::string_view kLogKeys[] = {"level", "format"};
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug", "trace"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
@@ -141,7 +141,11 @@ void read_http(YamlReader& reader, const Value& section, HttpConfig& http) {
 
 void read_metrics(YamlReader& reader, const Value& section, MetricsConfig& metrics) {
   reader.each_entry(section, kMetricsKeys, [&](const Entry& entry) {
-    read_endpoint(reader, entry.value, true, metrics.listen);
+    if (entry.key == "allow") {
+      read_allow(reader, entry.value, metrics.allow);
+    } else {
+      read_endpoint(reader, entry.value, true, metrics.listen);
+    }
   });
 }
 

@@ -21,6 +21,10 @@ void read_tls(YamlReader& reader, const Value& section, const std::string& base_
 // fields are kept as written (after ${} expansion) for its plugin to check.
 void read_tokens(YamlReader& reader, const Value& section, std::vector<TokenConfig>& tokens);
 
+// An `allow` list of access rules (a token's, or metrics.allow), appended
+// to rules as written; src/authz/ compiles them.
+void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& rules);
+
 // The token served when the file has no `tokens` key, as the original app
 // did: "wif", read from $WIF_HOME/wif_token.txt (WIF_HOME defaults to
 // /opt/wif-token-api).

@@ -116,16 +116,6 @@ void read_rule(YamlReader& reader, const Value& value, std::vector<AllowRule>& r
   }
 }
 
-void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& rules) {
-  const std::optional<std::vector<Value>> items =
-      reader.items(value, "a list of rules such as [{cn: ci-runner}]");
-  if (!items) {
-    return;
-  }
-  for (const Value& item : *items) {
-    read_rule(reader, item, rules);
-  }
-}
 
 void read_request_wait(YamlReader& reader, const Value& value, TokenConfig& token) {
   constexpr std::string_view kExpected = "a duration from 0s (never wait) to 30s, such as 5s";
@@ -176,6 +166,17 @@ void read_token(YamlReader& reader, const Entry& entry, std::vector<TokenConfig>
 }
 
 }  // namespace
+
+void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& rules) {
+  const std::optional<std::vector<Value>> items =
+      reader.items(value, "a list of rules such as [{cn: ci-runner}]");
+  if (!items) {
+    return;
+  }
+  for (const Value& item : *items) {
+    read_rule(reader, item, rules);
+  }
+}
 
 void read_tokens(YamlReader& reader, const Value& section, std::vector<TokenConfig>& tokens) {
   tokens.clear();

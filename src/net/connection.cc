@@ -452,11 +452,13 @@ void Connection::retry_held(bool final) {
 
 void Connection::answered(const http::Request& request, const Answer& result, size_t before) {
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
-  if (result.denied != nullptr) {
-    // Which identity was refused which token; the client only saw 403.
+  if (result.status == 403) {
+    // Which identity was refused which token (or /metrics); the client only
+    // saw 403.
     log::debug("authz", "access_denied",
                {{"conn", id_},
-                {"token", result.denied->name},
+                {"route", http::route_label(result.route)},
+                {"token", result.denied ? result.denied->name : std::string()},
                 {"subject", log::untrusted(peer ? peer->subject : "")},
                 {"serial", peer ? peer->serial_hex : std::string()},
                 {"sha256", peer ? peer->sha256_hex : std::string()}});

@@ -171,6 +171,10 @@ Answer dispatch(const ServeState& state, const http::Request& request,
       if (!state.render_metrics) {
         break;
       }
+      if (state.metrics_access && (peer == nullptr || !state.metrics_access->allows(*peer))) {
+        http::render_response(out, head_for(request, 403), R"({"error":"forbidden"})");
+        return {403, !request.keep_alive};
+      }
       std::string text;
       state.render_metrics(text);
       ResponseHead head = head_for(request, 200);
@@ -226,11 +230,14 @@ void render_error(int status, bool http10, std::string& out) {
   http::render_response(out, head, body);
 }
 
-http::Router token_listener_routes(const std::vector<TokenRoute>& tokens) {
+http::Router token_listener_routes(const std::vector<TokenRoute>& tokens, bool with_metrics) {
   http::Router router;
   router.add("/", http::RouteKind::kRoot);
   router.add("/healthz", http::RouteKind::kHealthz);
   router.add("/readyz", http::RouteKind::kReadyz);
+  if (with_metrics) {
+    router.add("/metrics", http::RouteKind::kMetrics);
+  }
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i].name == "wif") {
       router.add("/get_wif_token", http::RouteKind::kToken, i);

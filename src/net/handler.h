@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,9 @@ struct ServeState {
   const token::Clock* clock = nullptr;
   // Renders the Prometheus exposition for /metrics; unset: /metrics is 404.
   std::function<void(std::string& out)> render_metrics;
+  // On the mTLS listener: who may read /metrics there (metrics.allow). The
+  // plain metrics listener leaves it unset and serves anyone who reaches it.
+  std::optional<authz::AccessPolicy> metrics_access;
 };
 
 struct Answer {
@@ -50,7 +54,8 @@ struct Answer {
   // refresh may bring one within this many ms; hold the request and ask
   // again (see handle_request).
   int64_t wait_ms = 0;
-  // Set on a 403: the token this peer may not have, for the caller's log.
+  // Set on a 403 for a token: the token this peer may not have, for the
+  // caller's log. A 403 on /metrics leaves it null (route says which).
   const TokenRoute* denied = nullptr;
 };
 
@@ -66,9 +71,10 @@ inline constexpr int64_t kWaitAsConfigured = INT64_MAX;
 // wait is over. A request that finds a valid value never waits.
 // A token route answers 403 {"error":"forbidden"} when its policy does not
 // allow `peer` (null on a plain listener: then only a policy without rules
-// lets the request through), before looking for a value; every other route
-// needs no more than the verified certificate the handshake already
-// demanded. The answer never says why.
+// lets the request through), before looking for a value; /metrics answers
+// 403 the same way when metrics_access is set and does not allow `peer`;
+// every other route needs no more than the verified certificate the
+// handshake already demanded. The answer never says why.
 Answer handle_request(const ServeState& state, const http::Request& request,
                       const tls::PeerIdentity* peer, std::string& out, int64_t may_wait_ms = 0);
 
@@ -76,8 +82,10 @@ Answer handle_request(const ServeState& state, const http::Request& request,
 void render_error(int status, bool http10, std::string& out);
 
 // The routes of the mTLS listener: "/", "/get_wif_token" (when a token is
-// named "wif"), "/v1/tokens/NAME", "/healthz", "/readyz".
-http::Router token_listener_routes(const std::vector<TokenRoute>& tokens);
+// named "wif"), "/v1/tokens/NAME", "/healthz", "/readyz", and "/metrics"
+// when with_metrics (metrics.allow names who may read it).
+http::Router token_listener_routes(const std::vector<TokenRoute>& tokens,
+                                   bool with_metrics = false);
 // The routes of the plain metrics listener: "/metrics", "/healthz", "/readyz".
 http::Router metrics_listener_routes();
 

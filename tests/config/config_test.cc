@@ -359,10 +359,28 @@ tokens:
                       "session_lifetime, reload_on_change, reload_delay)",
                   at(4, 3) + "http.timeout: unknown key (expected one of: handshake_timeout, "
                              "header_timeout, idle_timeout, max_header_bytes, max_connections)",
-                  at(6, 3) + "metrics.port: unknown key (expected one of: listen)",
+                  at(6, 3) + "metrics.port: unknown key (expected one of: listen, allow)",
                   at(8, 3) + "log.verbose: unknown key (expected one of: level, format)",
                   at(12, 5) + "tokens.wif.allowed: unknown key (expected one of: source, allow, "
                               "response, request_wait)"));
+}
+
+TEST_F(ConfigLoader, ReadsTheRulesOfWhoMayReadMetricsOverMutualTls) {
+  const Config config = load_yaml(R"(metrics:
+  listen: ""
+  allow:
+    - {cn: prometheus, o: Internal}
+)");
+  ASSERT_EQ(config.metrics.allow.size(), 1u);
+  EXPECT_EQ(config.metrics.allow[0].cn, "prometheus");
+  EXPECT_EQ(config.metrics.allow[0].field, "metrics.allow[0]");
+  EXPECT_EQ(config.metrics.allow[0].mark.line, 4);
+  EXPECT_THAT(load_yaml("listen: 127.0.0.1:7002\n").metrics.allow, IsEmpty());
+}
+
+TEST_F(ConfigLoader, RejectsAnEmptyMetricsRule) {
+  EXPECT_THAT(errors_loading("metrics:\n  allow: [{}]\n"),
+              ElementsAre(::testing::HasSubstr("metrics.allow[0]: got an empty rule")));
 }
 
 TEST_F(ConfigLoader, RejectsAnAllowRuleWithAnUnknownField) {

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import DaemonTest, default_config, pki, tls_connect, wait_for
+from harness import DaemonTest, default_config, pki, run_curl, tls_connect, wait_for
 from test_daemon import curl
 
 
@@ -188,6 +188,13 @@ class HandshakeFailures(DaemonTest):
         self.assertEqual(s['wif_tokend_connection_timeouts_total{listener="mtls",phase="handshake"}'],
                          1)
 
+    def test_revoked(self):
+        d = self.start_daemon(default_config(
+            self.tmp, extra_tls=f"  crl: [{pki('intermediate.crl')}]\n",
+            http="http: {handshake_timeout: 300ms}\n"))
+        self.s_client(d, "revoked-client.crt", "revoked-client.key")
+        self.assert_counted(d, "revoked")
+
     def test_a_good_handshake_is_counted_as_ok(self):
         d = self.start()
         curl(d)
@@ -249,26 +256,60 @@ class Prometheus:
 
 
 class ScrapedByPrometheus(DaemonTest):
-    def test_a_real_prometheus_scrapes_the_metrics_listener(self):
-        d = self.start_daemon()
+    """One real Prometheus scrapes both ways: the plain metrics listener, and
+    /metrics on the mTLS listener with a client certificate that
+    metrics.allow names."""
+
+    def test_a_real_prometheus_scrapes_over_plain_http_and_over_mtls(self):
+        d = self.start_daemon(default_config(
+            self.tmp, extra_top="").replace(
+                'metrics: {listen: "127.0.0.1:0"}\n',
+                'metrics:\n  listen: "127.0.0.1:0"\n  allow: [{cn: ci-runner, ou: CI}]\n'))
         curl(d)
         curl(d, cert="other-client.crt", key="other-client.key")
         prom = Prometheus(self.tmp,
                           "  - job_name: plain\n"
-                          f"    static_configs: [{{targets: ['127.0.0.1:{d.metrics_port}']}}]\n")
+                          f"    static_configs: [{{targets: ['127.0.0.1:{d.metrics_port}']}}]\n"
+                          "  - job_name: mtls\n"
+                          "    scheme: https\n"
+                          "    tls_config:\n"
+                          f"      ca_file: {pki('ca-chain.crt')}\n"
+                          f"      cert_file: {pki('team-client.crt')}\n"
+                          f"      key_file: {pki('team-client.key')}\n"
+                          "      server_name: localhost\n"
+                          f"    static_configs: [{{targets: ['127.0.0.1:{d.port}']}}]\n")
         try:
-            wait_for(lambda: (prom.targets_up() or {}).get("plain") == "up", timeout=60,
-                     interval=0.2, what="Prometheus to see the target up")
-            wait_for(lambda: prom.query('wif_tokend_requests_total{route="token",code="200"}'),
-                     timeout=30, interval=0.2, what="the request counter in Prometheus")
-            self.assertEqual(
-                prom.query('wif_tokend_requests_total{route="token",code="200"}'), [1.0])
-            self.assertEqual(prom.query('wif_tokend_tls_handshakes_total{reason="unknown_ca"}'),
-                             [1.0])
-        except AssertionError:
-            raise AssertionError(prom.log())
+            wait_for(lambda: (prom.targets_up() or {}) == {"plain": "up", "mtls": "up"},
+                     timeout=60, interval=0.2, what="Prometheus to see both targets up")
+            token_ok = 'wif_tokend_requests_total{route="token",code="200",job="%s"}'
+            for job in ("plain", "mtls"):
+                wait_for(lambda: prom.query(token_ok % job), timeout=30, interval=0.2,
+                         what=f"the request counter in Prometheus ({job})")
+                self.assertEqual(prom.query(token_ok % job), [1.0])
+                self.assertEqual(prom.query(
+                    'wif_tokend_tls_handshakes_total{reason="unknown_ca",job="%s"}' % job), [1.0])
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{prom.log()}")
         finally:
             prom.stop()
+
+    def test_metrics_over_mtls_are_refused_to_a_client_metrics_allow_does_not_name(self):
+        d = self.start_daemon(default_config(self.tmp).replace(
+            'metrics: {listen: "127.0.0.1:0"}\n',
+            'metrics:\n  listen: "127.0.0.1:0"\n  allow: [{cn: ci-runner}]\n'))
+        refused = run_curl(d, "/metrics", extra=("-w", "%{http_code}"))
+        self.assertEqual(refused.stdout, '{"error":"forbidden"}403')
+        allowed = run_curl(d, "/metrics", cert="team-client.crt", key="team-client.key")
+        self.assertIn("wif_tokend_build_info", allowed.stdout)
+        d.wait_log("event=access_denied")
+        self.assertIn("route=metrics", [l for l in d.log_text().splitlines()
+                                        if "event=access_denied" in l][0])
+
+    def test_without_metrics_allow_the_mtls_listener_has_no_metrics(self):
+        d = self.start_daemon()
+        r = run_curl(d, "/metrics", cert="team-client.crt", key="team-client.key",
+                     extra=("-o", "/dev/null", "-w", "%{http_code}"))
+        self.assertEqual(r.stdout, "404")
 
 
 class Logs(DaemonTest):

@@ -149,6 +149,30 @@ TEST_F(HandlerTest, MetricsAreNotServedOnTheTokenListener) {
   EXPECT_EQ(last_.status, 404);
 }
 
+// metrics.allow: /metrics on the mTLS listener, for the peers it names only.
+TEST_F(HandlerTest, MetricsOnTheTokenListenerAreForThePeersMetricsAllowNames) {
+  config::AllowRule rule;
+  rule.field = "metrics.allow[0]";
+  rule.cn = "prometheus";
+  config::Diagnostics diag;
+  state_.metrics_access = authz::AccessPolicy::compile({rule}, diag);
+  state_.router = token_listener_routes(state_.tokens, true);
+  state_.render_metrics = [](std::string& out) { out += "wif_tokend_up 1\n"; };
+
+  const std::string allowed = get_as(peer_named("prometheus"), "/metrics");
+  EXPECT_EQ(last_.status, 200);
+  EXPECT_EQ(body_of(allowed), "wif_tokend_up 1\n");
+
+  const std::string refused = get_as(peer_named("app-team-client"), "/metrics");
+  EXPECT_EQ(last_.status, 403);
+  EXPECT_EQ(body_of(refused), R"({"error":"forbidden"})");
+  EXPECT_EQ(last_.denied, nullptr);  // no token was asked for
+  EXPECT_EQ(last_.route, http::RouteKind::kMetrics);
+
+  get("/metrics");  // no peer at all
+  EXPECT_EQ(last_.status, 403);
+}
+
 TEST_F(HandlerTest, HoldsARequestWithoutValueWhileTheFirstAttemptIsUnderWay) {
   state_.tokens[0].request_wait_ms = 5'000;
   const std::string r = get("/get_wif_token", http::Method::kGet, kWaitAsConfigured);
