@@ -195,6 +195,7 @@ class Daemon {
   static void on_signal(uv_signal_t* handle, int signum);
   void start_reloader();
   void begin_shutdown();
+  int abandon_start(size_t started_sources);
   std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
   void report_state(metrics::State& out) const;
 
@@ -335,13 +336,13 @@ int Daemon::run() {
     if (rc != 0) {
       log::error("main", "source_start_failed",
                  {{"token", cfg.tokens[i].name}, {"error", uv_strerror(rc)}});
-      return 1;
+      return abandon_start(i);
     }
   }
 
   if (std::string error = server_->start(&loop_); !error.empty()) {
     log::error("net", "cannot_listen", {{"error", error}});
-    return 1;
+    return abandon_start(loaded_.sources.size());
   }
   // Requests held for a value (request_wait) look again after each report.
   // The sources report only from the loop, which has not run yet.
@@ -409,6 +410,20 @@ void Daemon::start_reloader() {
           metrics_->count_reload(metrics::ReloadKind::kTls, result == net::ReloadResult::kApplied);
         }
       });
+}
+
+// Start-up failed once `started_sources` sources were running (the server
+// started nothing): stop them, let their handles and children go, and exit 1
+// with the message already logged.
+int Daemon::abandon_start(size_t started_sources) {
+  for (size_t i = 0; i < started_sources; ++i) {
+    loaded_.sources[i]->stop([] {});
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) {
+    log::warn("main", "loop_not_closed");
+  }
+  return 1;
 }
 
 void Daemon::begin_shutdown() {

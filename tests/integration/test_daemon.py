@@ -3,13 +3,14 @@ with the real clients: curl, python3 requests, openssl s_client."""
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import unittest
 
 import requests
 
-from harness import DaemonTest, pki, read_response, tls_connect, wait_for
+from harness import Daemon, DaemonTest, default_config, pki, read_response, tls_connect, wait_for
 
 
 def curl(daemon, path="/get_wif_token", cert="client.crt", key="client.key", extra=()):
@@ -249,6 +250,21 @@ class Shutdown(DaemonTest):
         self.assertEqual(curl(d, "/").returncode, 0)
         self.assertEqual(d.stop(), 0)
         self.assertIn("event=stopped", d.log_text())
+
+
+class StartUp(DaemonTest):
+    def test_a_busy_port_stops_start_up_with_a_message_naming_it(self):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))  # no SO_REUSEPORT: the daemon cannot join it
+            busy.listen()
+            port = busy.getsockname()[1]
+            d = Daemon(self.tmp, default_config(self.tmp).replace(
+                'listen: "127.0.0.1:0"', f'listen: "127.0.0.1:{port}"'))
+            d.start(expect_listening=False)
+            self.addCleanup(lambda: d.proc.poll() is None and d.proc.kill())
+            self.assertEqual(d.proc.wait(timeout=15), 1)  # its own exit, not an abort
+            d.wait_log("event=cannot_listen")
+            self.assertIn(f"127.0.0.1:{port}: Address already in use", d.log_text())
 
 
 if __name__ == "__main__":
