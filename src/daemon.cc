@@ -456,6 +456,7 @@ int serve(const Options& options) {
   log::Level level = log::Level::kInfo;
   log::parse_level(loaded->config.log.level, &level);
   log::configure(level, log_format(loaded->config.log));
+  log::set_access(loaded->config.log.access);
   Daemon daemon(std::move(*loaded));
   return daemon.run();
 }

@@ -105,6 +105,7 @@ struct MetricsConfig {
 struct LogConfig {
   std::string level = "info";   // error | warn | info | debug | trace
   std::string format = "text";  // text | json
+  bool access = true;            // one line per request, at info
 };
 
 struct Config {

@@ -21,7 +21,7 @@ constexpr std::string_view kTopKeys[] = {"listen", "workers", "shutdown_timeout"
 constexpr std::string_view kHttpKeys[] = {"handshake_timeout", "header_timeout", "idle_timeout",
                                           "max_header_bytes", "max_connections"};
 constexpr std::string_view kMetricsKeys[] = {"listen", "allow"};
-constexpr std::string_view kLogKeys[] = {"level", "format"};
+constexpr std::string_view kLogKeys[] = {"level", "format", "access"};
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug", "trace"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
 
@@ -151,6 +151,12 @@ void read_metrics(YamlReader& reader, const Value& section, MetricsConfig& metri
 
 void read_log(YamlReader& reader, const Value& section, LogConfig& log) {
   reader.each_entry(section, kLogKeys, [&](const Entry& entry) {
+    if (entry.key == "access") {
+      if (const std::optional<bool> on = reader.boolean(entry.value)) {
+        log.access = *on;
+      }
+      return;
+    }
     const bool is_level = entry.key == "level";
     std::optional<std::string> choice =
         is_level ? reader.choice(entry.value, kLogLevels) : reader.choice(entry.value, kLogFormats);

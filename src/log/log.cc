@@ -13,6 +13,7 @@ namespace {
 std::atomic<Level> g_level{Level::kInfo};
 std::atomic<Format> g_format{Format::kText};
 std::atomic<int> g_fd{2};
+std::atomic<bool> g_access{true};
 
 void append_time(std::string& out) {
   timespec ts{};
@@ -124,6 +125,10 @@ void configure(Level level, Format format) {
 void set_fd(int fd) { g_fd.store(fd, std::memory_order_relaxed); }
 
 bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+
+void set_access(bool on) { g_access.store(on, std::memory_order_relaxed); }
+
+bool access_enabled() { return g_access.load(std::memory_order_relaxed) && enabled(Level::kInfo); }
 
 void emit(Level level, std::string_view component, std::string_view event,
           std::initializer_list<Field> fields) {

@@ -31,6 +31,11 @@ void set_fd(int fd);
 
 bool enabled(Level level);
 
+// The access line of each request (`log.access`, on by default): written at
+// info, so it needs that level too.
+void set_access(bool on);
+bool access_enabled();
+
 // One key=value pair. Numbers are rendered without quotes in JSON.
 struct Field {
   Field(std::string_view k, std::string_view v) : key(k), value(v) {}

@@ -473,14 +473,14 @@ void Connection::answered(const http::Request& request, const Answer& result, si
     }
   }
 
-  if (log::enabled(log::Level::kDebug)) {
+  if (log::access_enabled()) {
     // The path only: a query string is the client's to fill, and may carry
     // credentials, so only its length is logged.
     const std::string_view target = request.target;
     const size_t query = target.find('?');
     const std::string_view path = target.substr(0, query);
     const uint64_t query_bytes = query == std::string_view::npos ? 0 : target.size() - query - 1;
-    log::debug("http", "access",
+    log::info("http", "access",
                {{"conn", id_},
                 {"peer", peer_address(tcp_)},
                 {"subject", log::untrusted(peer ? peer->subject : "")},

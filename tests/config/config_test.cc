@@ -360,7 +360,7 @@ tokens:
                   at(4, 3) + "http.timeout: unknown key (expected one of: handshake_timeout, "
                              "header_timeout, idle_timeout, max_header_bytes, max_connections)",
                   at(6, 3) + "metrics.port: unknown key (expected one of: listen, allow)",
-                  at(8, 3) + "log.verbose: unknown key (expected one of: level, format)",
+                  at(8, 3) + "log.verbose: unknown key (expected one of: level, format, access)",
                   at(12, 5) + "tokens.wif.allowed: unknown key (expected one of: source, allow, "
                               "response, request_wait)"));
 }

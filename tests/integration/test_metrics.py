@@ -338,6 +338,27 @@ class Logs(DaemonTest):
         d.stop()
         return d.log_text()
 
+    def test_one_access_line_per_request_at_info_unless_turned_off(self):
+        d = self.start_daemon(default_config(self.tmp).replace("log: {level: debug}",
+                                                               "log: {level: info}"))
+        curl(d)
+        curl(d, "/nope")
+        wait_for(lambda: d.log_text().count("event=access ") == 2, what="two access lines")
+        first, second = [l for l in d.log_text().splitlines() if "event=access " in l]
+        for field in ("level=info", "conn=", "peer=127.0.0.1:", 'subject="O=Internal,CN=app-team-client"',
+                      "serial=", "fingerprint=", "route=token", "status=200", "bytes=",
+                      "duration_us="):
+            self.assertIn(field, first)
+        self.assertIn("status=404", second)
+        self.assertEqual(d.stop(), 0)
+
+        quiet = self.start_daemon(default_config(self.tmp).replace(
+            "log: {level: debug}", "log: {level: info, access: false}"))
+        curl(quiet)
+        self.assertEqual(quiet.stop(), 0)  # every line it wrote has been read
+        self.assertIn("event=stopped", quiet.log_text())
+        self.assertNotIn("event=access ", quiet.log_text())
+
     def assert_clean(self, log):
         self.assertIn("access", log)  # the access lines were written
         self.assertNotIn(self.secret, log)
