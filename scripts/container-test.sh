@@ -72,7 +72,9 @@ if ! flock -w 1500 9; then
 fi
 
 step "installing what is missing (podman, runc, netavark, mmdebstrap, podman-compose)"
-packages=(podman runc netavark aardvark-dns mmdebstrap podman-compose curl openssl)
+# netavark sets up container networks with the iptables command, which it
+# only recommends: without it every `podman run -p` fails.
+packages=(podman runc netavark aardvark-dns iptables mmdebstrap podman-compose curl openssl)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | has "install ok installed"; then
