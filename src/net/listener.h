@@ -22,6 +22,13 @@ struct ListenResult {
 // the next call so that all workers share it.
 ListenResult open_listener(const config::Endpoint& endpoint, int backlog);
 
+// Whether another socket already listens on this address and port, found
+// by binding one without SO_REUSEPORT (which the kernel then refuses). With
+// SO_REUSEPORT a second daemon would silently take half the connections;
+// call it before the first open_listener() to warn about that. False for
+// port 0.
+bool already_listening(const config::Endpoint& endpoint);
+
 // "127.0.0.1:7001" or "[::1]:7001".
 std::string format_endpoint(const std::string& host, uint16_t port);
 

@@ -7,8 +7,24 @@
 
 namespace wif::net {
 namespace {
+
 constexpr int kBacklog = 4096;
+
+// SO_REUSEPORT lets a new daemon join the old one's port so a restart
+// refuses nobody, but an old or stray instance would just as quietly keep
+// half the connections (and half the scrapes): say so.
+void warn_if_shared(const config::Endpoint& endpoint) {
+  if (already_listening(endpoint)) {
+    log::warn("net", "port_shared",
+              {{"addr", format_endpoint(endpoint.host, endpoint.port)},
+               {"detail",
+                "another process already listens here; new connections are spread over both "
+                "(SO_REUSEPORT) until it stops, which is expected only during a restart"}});
+  }
 }
+
+
+}  // namespace
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   tls_.store(options_.tls);
@@ -31,6 +47,10 @@ std::string Server::start(uv_loop_t* control_loop) {
   // Bind everything before starting anything, so a busy port fails start-up
   // cleanly. The first socket fixes the port (it may have been 0) and the
   // others join it.
+  warn_if_shared(options_.listen);
+  if (options_.metrics_listen) {
+    warn_if_shared(*options_.metrics_listen);
+  }
   std::vector<int> fds;
   config::Endpoint endpoint = options_.listen;
   for (unsigned i = 0; i < options_.workers; ++i) {

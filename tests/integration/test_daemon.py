@@ -266,6 +266,16 @@ class StartUp(DaemonTest):
             d.wait_log("event=cannot_listen")
             self.assertIn(f"127.0.0.1:{port}: Address already in use", d.log_text())
 
+    def test_a_second_daemon_on_the_same_port_says_it_shares_it(self):
+        first = self.start_daemon()
+        self.assertNotIn("event=port_shared", first.log_text())
+        config = default_config(self.tmp).replace(
+            'listen: "127.0.0.1:0"', f'listen: "127.0.0.1:{first.port}"')
+        second = self.start_daemon(config)
+        self.assertEqual(second.port, first.port)
+        second.wait_log("event=port_shared")
+        self.assertIn(f"addr=127.0.0.1:{first.port}", second.log_text())
+
 
 if __name__ == "__main__":
     unittest.main()
