@@ -1,6 +1,7 @@
 #include "src/tls/pem_files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <unistd.h>
@@ -19,6 +20,31 @@ namespace {
 constexpr size_t kMaxPassphraseBytes = PEM_BUFSIZE - 1;
 
 std::string system_reason(int error) { return std::generic_category().message(error); }
+
+// Bigger than any certificate bundle or CRL a daemon should load at start.
+constexpr off_t kMaxPemFileBytes = 32 * 1024 * 1024;
+
+// Opens `path` for reading if it is a regular file of a sane size. A FIFO or
+// a device would block the control loop (and start-up, and `check`) on
+// open() or read(), so the file is opened non-blocking and looked at first.
+// `what` names it in the message ("certificate", "key_passphrase_file").
+int open_regular_file(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    fail("cannot read " + std::string(what) + " " + path + ": " + system_reason(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("cannot read " + std::string(what) + " " + path + ": not a regular file");
+  }
+  if (st.st_size > kMaxPemFileBytes) {
+    ::close(fd);
+    fail("cannot read " + std::string(what) + " " + path + ": larger than " +
+         std::to_string(kMaxPemFileBytes / (1024 * 1024)) + " MiB");
+  }
+  return fd;
+}
 
 // The contents of key_passphrase_file. It lives in a fixed buffer read with
 // read(2), so no stdio buffer or reallocated string keeps a copy, and it is
@@ -39,10 +65,7 @@ class Passphrase {
 };
 
 Passphrase::Passphrase(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fail("cannot read key_passphrase_file " + path + ": " + system_reason(errno));
-  }
+  int fd = open_regular_file(path, "key_passphrase_file");
   // One byte more than the limit is read, to tell "at the limit" from "over".
   while (size_ < bytes_.size()) {
     ssize_t n = ::read(fd, bytes_.data() + size_, bytes_.size() - size_);
@@ -113,9 +136,12 @@ int supply_passphrase(char* buf, int size, int /*rwflag*/, void* userdata) {
 // BIO_new_file(3), gives the plain system reason ("No such file or
 // directory") instead of three queued OpenSSL errors.
 BioPtr open_file(const std::string& path, std::string_view what) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
+  const int fd = open_regular_file(path, what);
+  std::FILE* file = ::fdopen(fd, "rb");
   if (file == nullptr) {
-    fail("cannot read " + std::string(what) + " " + path + ": " + system_reason(errno));
+    const int error = errno;
+    ::close(fd);
+    fail("cannot read " + std::string(what) + " " + path + ": " + system_reason(error));
   }
   BioPtr bio(BIO_new_fp(file, BIO_CLOSE));
   if (!bio) {

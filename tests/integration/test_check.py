@@ -117,6 +117,14 @@ class Check(unittest.TestCase):
         self.assertIn("tls.cert", r.stderr)
         self.assertIn("nope.crt", r.stderr)
 
+    def test_a_fifo_in_place_of_a_tls_file_is_refused_without_blocking(self):
+        fifo = os.path.join(self.tmp, "crl.pem")
+        os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+        text = default_config(self.tmp, extra_tls=f"  crl: [{fifo}]\n")
+        r, _ = self.run_binary(text, "check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{fifo}: not a regular file", r.stderr)
+
     def test_version_prints_the_version(self):
         r = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)
         self.assertEqual(r.returncode, 0)
