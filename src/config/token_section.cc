@@ -168,6 +168,12 @@ void read_token(YamlReader& reader, const Entry& entry, std::vector<TokenConfig>
 }  // namespace
 
 void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& rules) {
+  // `allow:` with nothing after it (every rule commented out, say) would
+  // open the token to any verified client without anyone having written so.
+  if (value.node.IsNull()) {
+    reader.error(value, "is empty (expected a list of rules, or [] for any verified client)");
+    return;
+  }
   const std::optional<std::vector<Value>> items =
       reader.items(value, "a list of rules such as [{cn: ci-runner}]");
   if (!items) {

@@ -378,6 +378,18 @@ TEST_F(ConfigLoader, ReadsTheRulesOfWhoMayReadMetricsOverMutualTls) {
   EXPECT_THAT(load_yaml("listen: 127.0.0.1:7002\n").metrics.allow, IsEmpty());
 }
 
+TEST_F(ConfigLoader, RejectsAnAllowListLeftEmptyRatherThanOpeningTheToken) {
+  EXPECT_THAT(errors_loading(R"(tokens:
+  wif:
+    source: {type: file, path: /run/token}
+    allow:
+    #  - {cn: ci-runner}
+)"),
+              ElementsAre(::testing::HasSubstr(
+                  "tokens.wif.allow: is empty (expected a list of rules, or [] for any verified "
+                  "client)")));
+}
+
 TEST_F(ConfigLoader, RejectsAnEmptyMetricsRule) {
   EXPECT_THAT(errors_loading("metrics:\n  allow: [{}]\n"),
               ElementsAre(::testing::HasSubstr("metrics.allow[0]: got an empty rule")));
