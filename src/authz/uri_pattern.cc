@@ -41,6 +41,24 @@ std::string_view next_segment(std::string_view& rest, bool& done) {
   return segment;
 }
 
+// A URI that other software could read as another path: a "." or ".."
+// segment, a percent-encoded byte, a query or a fragment. SPIFFE IDs allow
+// none of these, and matching them byte for byte would let
+// "spiffe://corp/ns/ci/../../prod/sa/admin" pass "spiffe://corp/ns/ci/**".
+bool ambiguous(std::string_view uri) {
+  if (uri.find_first_of("%?#") != std::string_view::npos) {
+    return true;
+  }
+  bool done = false;
+  while (!done) {
+    const std::string_view segment = next_segment(uri, done);
+    if (segment == "." || segment == "..") {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<UriPattern> UriPattern::parse(std::string_view text, std::string& error) {
@@ -97,6 +115,9 @@ std::optional<UriPattern> UriPattern::parse(std::string_view text, std::string& 
 }
 
 bool UriPattern::matches(std::string_view uri) const {
+  if (ambiguous(uri)) {
+    return false;
+  }
   std::string_view rest = uri;
   bool done = false;
   for (size_t i = 0; i < segments_.size(); ++i) {

@@ -7,7 +7,9 @@
 // "spiffe://corp/ns/ci/sa/runner" but not "spiffe://corp/ns/ci"). Any other
 // segment matches itself: byte for byte in the path, ignoring ASCII case in
 // the scheme and the authority (RFC 3986 section 6.2.2.1). Wildcards stand
-// for whole segments only, and never in the scheme or the authority.
+// for whole segments only, and never in the scheme or the authority. A URI
+// with a "." or ".." segment, a '%', a '?' or a '#' matches no pattern: it
+// could mean another path to whoever reads it next.
 //
 // Parsed once when the config is loaded; matches() never allocates. An
 // immutable value, safe to share between threads.

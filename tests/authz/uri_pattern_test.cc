@@ -27,6 +27,18 @@ TEST(AuthzUriPattern, MatchesAUriWithoutWildcardsExactly) {
   EXPECT_FALSE(p.matches("spiffe://corp/ns/ci/sa"));
 }
 
+TEST(AuthzUriPattern, AUriThatCouldMeanAnotherPathMatchesNothing) {
+  const UriPattern rest = pattern("spiffe://corp/ns/ci/**");
+  EXPECT_TRUE(rest.matches("spiffe://corp/ns/ci/sa/runner"));
+  EXPECT_FALSE(rest.matches("spiffe://corp/ns/ci/../../prod/sa/admin"));
+  EXPECT_FALSE(rest.matches("spiffe://corp/ns/ci/./sa"));
+  EXPECT_FALSE(rest.matches("spiffe://corp/ns/ci/sa%2F..%2Fadmin"));
+  EXPECT_FALSE(rest.matches("spiffe://corp/ns/ci/sa?x=1"));
+  EXPECT_FALSE(rest.matches("spiffe://corp/ns/ci/sa#frag"));
+  EXPECT_FALSE(pattern("spiffe://corp/ns/*/sa").matches("spiffe://corp/ns/../sa"));
+  EXPECT_TRUE(pattern("spiffe://corp/ns/ci/sa..x").matches("spiffe://corp/ns/ci/sa..x"));
+}
+
 TEST(AuthzUriPattern, IgnoresCaseInTheSchemeAndAuthorityOnly) {
   const UriPattern p = pattern("SPIFFE://Corp/ns/CI");
   EXPECT_TRUE(p.matches("spiffe://corp/ns/CI"));
