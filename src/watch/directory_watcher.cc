@@ -30,11 +30,15 @@ std::string errno_text(int err) {
 }
 
 // The directories on the way from `path` to the file it names: its own, then
-// that of each symlink target, following the last component by hand.
-std::vector<std::string> directories_of(const std::string& path) {
+// that of each symlink target, following the last component by hand. Every
+// name on those paths goes into `names`.
+std::vector<std::string> directories_of(const std::string& path, std::set<std::string>& names) {
   std::vector<std::string> dirs;
   fs::path current = fs::path(path).lexically_normal();
   for (int i = 0; i < kMaxSymlinkHops; ++i) {
+    for (const fs::path& part : current) {
+      names.insert(part.string());
+    }
     dirs.push_back(current.parent_path().string());
     std::array<char, PATH_MAX> target{};
     const ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
@@ -134,8 +138,9 @@ void DirectoryWatcher::watch(std::map<int, std::string>& into, const std::string
 
 void DirectoryWatcher::sync_watches() {
   std::set<std::string> dirs;
+  names_.clear();
   for (const std::string& path : paths_) {
-    for (std::string& dir : directories_of(path)) {
+    for (std::string& dir : directories_of(path, names_)) {
       dirs.insert(std::move(dir));
     }
   }
@@ -166,9 +171,25 @@ bool DirectoryWatcher::drain_events() {
       // EAGAIN: drained. Any other error shows again on the next poll.
       return any;
     }
-    // Each event says only "look again"; its details do not matter here.
-    any = true;
+    for (ssize_t at = 0; at + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);
+      any = any || concerns_us(*event);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
   }
+}
+
+// An event on a watched directory itself (no name), a lost queue, or one
+// naming a part of a watched path. Names starting with ".." are Kubernetes'
+// (`..data`, `..2026_x`). Anything else is a neighbour, such as a log file
+// written next to the certificates, which must not wake the owner: each
+// wake-up reads the files, and a debug line about it would wake it again.
+bool DirectoryWatcher::concerns_us(const inotify_event& event) const {
+  if (event.len == 0 || (event.mask & IN_Q_OVERFLOW) != 0) {
+    return true;
+  }
+  const std::string_view name(event.name, strnlen(event.name, event.len));
+  return name.starts_with("..") || names_.count(std::string(name)) != 0;
 }
 
 void DirectoryWatcher::on_readable(uv_poll_t* handle, int status, int /*events*/) {

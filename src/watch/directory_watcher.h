@@ -11,19 +11,22 @@
 // directory that does not exist is replaced by its nearest existing
 // ancestor, so its return is noticed too.
 //
-// The watcher says only "look again" (any event in a watched directory,
-// IN_Q_OVERFLOW included): the owner compares contents to tell a real change
-// from a neighbour's. It knows nothing of what the files hold.
+// The watcher says only "look again" (an event naming a part of a watched
+// path, IN_Q_OVERFLOW included): the owner compares contents to tell a real
+// change from a touch. Neighbours in the same directories are ignored. It
+// knows nothing of what the files hold.
 //
 // Control loop only. It embeds libuv handles, so it lives on the heap:
 // open() makes it and close() ends it; the object deletes itself once its
 // handles are closed.
 #pragma once
 
+#include <sys/inotify.h>
 #include <uv.h>
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,7 @@ class DirectoryWatcher {
 
   // True when any event was read.
   bool drain_events();
+  bool concerns_us(const inotify_event& event) const;
   void sync_watches();
   void watch(std::map<int, std::string>& into, const std::string& dir);
 
@@ -67,6 +71,7 @@ class DirectoryWatcher {
   uv_poll_t poll_{};
   bool closing_ = false;
   std::map<int, std::string> watches_;  // by watch descriptor
+  std::set<std::string> names_;         // every name on the watched paths
 };
 
 }  // namespace wif::watch

@@ -131,6 +131,26 @@ TEST_F(WatchDirectoryWatcher, IsNotWokenByAFolderItDoesNotWatch) {
   EXPECT_EQ(changes_, 1);
 }
 
+TEST_F(WatchDirectoryWatcher, IsNotWokenByANeighbourInTheSameFolder) {
+  write_file(file("server.crt"), "one");
+  start({file("server.crt")});
+  // A second watcher, on the neighbour, tells when the loop has seen the
+  // neighbour's events: both descriptors are ready in the same iteration.
+  std::string error;
+  int neighbour_changes = 0;
+  DirectoryWatcher* neighbour = DirectoryWatcher::open(
+      runner_.loop(), {file("wif-tokend.log")}, [&] { ++neighbour_changes; }, error);
+  ASSERT_NE(neighbour, nullptr) << error;
+
+  write_file(file("wif-tokend.log"), "a log line");
+  ASSERT_TRUE(runner_.run_until([&] { return neighbour_changes > 0; }));
+  EXPECT_EQ(changes_, 0);
+  neighbour->close();
+
+  write_file(file("server.crt"), "two");
+  EXPECT_TRUE(next_change());
+}
+
 TEST_F(WatchDirectoryWatcher, StopsCallingOnceClosed) {
   write_file(file("server.crt"), "one");
   start({file("server.crt")});
