@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <ctime>
 #include <optional>
 
 #include "src/log/log.h"
@@ -369,25 +370,38 @@ void Connection::process_requests() {
   flush();
 }
 
-// After a reload (new anchors, intermediates or CRLs) a kept-alive client is
-// checked against the context now in use before its next request is
-// answered: revocation takes effect on open connections too. A client the
-// new context refuses gets no answer; the connection closes, and the
-// client's next handshake is refused with the real alert.
+// Before each request of a kept-alive client: its certificate must still be
+// within its validity (a client could otherwise keep one connection alive
+// past its certificate's end and go on fetching tokens), and after a reload
+// (new anchors, intermediates or CRLs) it is checked against the context now
+// in use, so revocation takes effect on open connections too. A client that
+// fails gets no answer; the connection closes, and the client's next
+// handshake is refused with the real alert.
 bool Connection::peer_still_trusted() {
-  if (!tls_ ||
-      worker_.shared().tls_generation->load(std::memory_order_acquire) == trusted_generation_) {
-    return true;
-  }
-  const std::shared_ptr<const tls::ServerContext> current =
-      worker_.shared().tls->load(std::memory_order_acquire);
-  std::string detail;
-  const tls::Failure failure = tls_->verify_again(*current, detail);
-  if (failure == tls::Failure::kNone) {
-    trusted_generation_ = current->generation();
+  if (!tls_) {
     return true;
   }
   const tls::PeerIdentity* peer = tls_->peer();
+  tls::Failure failure = tls::Failure::kNone;
+  std::string detail;
+  // TODO: only the leaf's notAfter is checked here, not that of the CAs
+  // above it, nor a CRL passing its next update; re-verifying the chain
+  // once the earliest of those times passes would cover both.
+  if (peer != nullptr && peer->not_after_unix != 0 && std::time(nullptr) >= peer->not_after_unix) {
+    failure = tls::Failure::kExpired;
+    detail = "the client certificate expired during the connection";
+  } else if (worker_.shared().tls_generation->load(std::memory_order_acquire) ==
+             trusted_generation_) {
+    return true;
+  } else {
+    const std::shared_ptr<const tls::ServerContext> current =
+        worker_.shared().tls->load(std::memory_order_acquire);
+    failure = tls_->verify_again(*current, detail);
+    if (failure == tls::Failure::kNone) {
+      trusted_generation_ = current->generation();
+      return true;
+    }
+  }
   log::debug("tls", "trust_withdrawn",
              {{"conn", id_},
               {"subject", log::untrusted(peer ? peer->subject : "")},

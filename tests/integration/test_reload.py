@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
@@ -239,6 +240,56 @@ class Revocation(ReloadTest):
         withdrawn = next(l for l in d.log_text().splitlines() if "event=trust_withdrawn" in l)
         self.assertIn("reason=revoked", withdrawn)
         self.assertIn("CN=revoked-client", withdrawn)
+
+    def short_lived_client(self, seconds):
+        """A client certificate of the test intermediate that ends `seconds`
+        from now, signed with `openssl ca` (x509 -days counts whole days)."""
+        ca = os.path.join(self.tmp, "short-ca")
+        os.makedirs(ca)
+        open(os.path.join(ca, "index.txt"), "w").close()
+        with open(os.path.join(ca, "ca.cnf"), "w") as f:
+            f.write(f"[ca]\ndefault_ca = short\n[short]\ndatabase = {ca}/index.txt\n"
+                    f"new_certs_dir = {ca}\nserial = {ca}/serial\ndefault_md = sha256\n"
+                    "policy = any\nunique_subject = no\n[any]\ncommonName = supplied\n"
+                    "[client]\nbasicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n")
+        with open(os.path.join(ca, "serial"), "w") as f:
+            f.write("1000\n")
+        key, csr, crt = (os.path.join(ca, n) for n in ("short.key", "short.csr", "short.crt"))
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+                        "-subj", "/CN=app-team-client/O=Internal"], check=True,
+                       capture_output=True)
+        fmt = "%Y%m%d%H%M%SZ"
+        ends = time.time() + seconds
+        subprocess.run(["openssl", "ca", "-batch", "-config", os.path.join(ca, "ca.cnf"),
+                        "-cert", pki("intermediate.crt"), "-keyfile", pki("intermediate.key"),
+                        "-extensions", "client", "-notext", "-in", csr, "-out", crt,
+                        "-startdate", time.strftime(fmt, time.gmtime(time.time() - 300)),
+                        "-enddate", time.strftime(fmt, time.gmtime(ends))],
+                       check=True, capture_output=True)
+        return crt, key, int(ends)
+
+    def test_a_kept_alive_connection_ends_once_its_client_certificate_expires(self):
+        d = self.start_reloading()
+        crt, key, ends = self.short_lived_client(4)
+        ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        ctx.load_cert_chain(crt, key)
+        request = b"GET /get_wif_token HTTP/1.1\r\nHost: a\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw:
+            s = ctx.wrap_socket(raw, server_hostname="localhost")
+            s.sendall(request)
+            self.assertEqual(read_response(s)[0], 200)
+            # The condition is the clock itself: past the certificate's end.
+            wait_for(lambda: time.time() >= ends + 1, timeout=15, interval=0.1,
+                     what="the client certificate to expire")
+            s.sendall(request)
+            try:
+                data = s.recv(65536)
+            except (ssl.SSLError, ConnectionError):
+                data = b""
+            self.assertEqual(data, b"")  # closed, with no answer
+        withdrawn = next(l for l in d.log_text().splitlines() if "event=trust_withdrawn" in l)
+        self.assertIn("reason=expired", withdrawn)
 
     def test_swapped_anchors_refuse_the_old_clients_and_accept_the_new(self):
         d = self.start_reloading()
