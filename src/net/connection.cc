@@ -396,6 +396,18 @@ bool Connection::peer_still_trusted() {
   } else {
     const std::shared_ptr<const tls::ServerContext> current =
         worker_.shared().tls->load(std::memory_order_acquire);
+    if (current->same_trust(*tls_context_)) {
+      // Only the server certificate changed: nothing to check again. (A
+      // resumed session has no client chain to check with, so checking it
+      // anyway would drop every such client at each certificate renewal.)
+      trusted_generation_ = current->generation();
+      return true;
+    }
+    // TODO: a session resumed from a ticket carries no client chain, so a
+    // client whose intermediate is neither in client_ca nor in
+    // client_intermediates is dropped at a real trust change even when the
+    // new trust would accept it; carrying the chain in the ticket's app
+    // data (SSL_SESSION_set1_ticket_appdata) would keep it.
     failure = tls_->verify_again(*current, detail);
     if (failure == tls::Failure::kNone) {
       trusted_generation_ = current->generation();

@@ -1,6 +1,7 @@
 #include "src/tls/server_context.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -70,6 +71,9 @@ class ContextBuilder {
   void check_revocation();
   void check_chain_has_crls(const std::vector<X509_CRL*>& verified);
   void describe_server_chain_trust();
+  void add_trust(X509* certificate);
+  void add_trust(X509_CRL* crl);
+  void seal_trust();
 
   SSL_CTX* ctx() const { return context_->ctx_.get(); }
 
@@ -78,6 +82,7 @@ class ContextBuilder {
   std::unique_ptr<ContextExtras> extras_ = std::make_unique<ContextExtras>();
   std::vector<X509Ptr> anchors_;
   std::vector<KnownCa> known_cas_;
+  std::string trust_material_;  // DER of every anchor, intermediate and CRL
 };
 
 std::shared_ptr<const ServerContext> ContextBuilder::build() {
@@ -100,8 +105,43 @@ std::shared_ptr<const ServerContext> ContextBuilder::build() {
   context_->generation_ = last_generation.fetch_add(1, std::memory_order_relaxed) + 1;
   context_->partial_chain_ = options_.partial_chain;
   context_->crl_check_chain_ = options_.crl_check_chain;
+  seal_trust();
   ERR_clear_error();
   return context_;
+}
+
+void ContextBuilder::add_trust(X509* certificate) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(certificate, &der);
+  if (n <= 0) {
+    fail_with_reason("cannot encode a client CA certificate");
+  }
+  trust_material_.append(reinterpret_cast<const char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+}
+
+void ContextBuilder::add_trust(X509_CRL* crl) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_CRL(crl, &der);
+  if (n <= 0) {
+    fail_with_reason("cannot encode a CRL");
+  }
+  trust_material_.append(reinterpret_cast<const char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+}
+
+// The settings that decide a client's verification, after the material.
+void ContextBuilder::seal_trust() {
+  trust_material_ += "depth=" + std::to_string(options_.verify_depth) +
+                     ";chain=" + std::to_string(options_.crl_check_chain) +
+                     ";partial=" + std::to_string(options_.partial_chain) +
+                     ";eku=" + std::to_string(options_.require_client_auth_eku);
+  unsigned int size = 0;
+  if (EVP_Digest(trust_material_.data(), trust_material_.size(), context_->trust_digest_.data(),
+                 &size, EVP_sha256(), nullptr) != 1 ||
+      size != context_->trust_digest_.size()) {
+    fail_with_reason("cannot digest the client trust material");
+  }
 }
 
 void ContextBuilder::create() {
@@ -249,6 +289,7 @@ void ContextBuilder::verify_clients() {
     if (X509_STORE_add_cert(store, anchor) != 1) {
       fail_with_reason("cannot add an anchor from client_ca " + options_.client_ca_file);
     }
+    add_trust(anchor);
     context_->anchors_.push_back(summary_of(anchor));
     anchors_.push_back(std::move(loaded));
     known_cas_.push_back({anchor, "client_ca", &options_.client_ca_file});
@@ -301,6 +342,7 @@ void ContextBuilder::use_intermediates() {
       fail_with_reason("cannot allocate the intermediate list");
     }
     X509* intermediate = certificate.release();  // now owned by the list
+    add_trust(intermediate);
     context_->intermediates_.push_back(summary_of(intermediate));
     known_cas_.push_back(
         {intermediate, "client_intermediates", &options_.client_intermediates_file});
@@ -343,6 +385,7 @@ void ContextBuilder::check_revocation() {
       if (X509_STORE_add_crl(store, crl.get()) != 1) {
         fail_with_reason("cannot add a CRL from " + path);
       }
+      add_trust(crl.get());
       context_->crls_.push_back(summary_of(crl.get(), path));
       if (signed_by_it) {
         verified.push_back(crl.get());

@@ -14,6 +14,7 @@
 
 #include <openssl/types.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -113,6 +114,11 @@ class ServerContext {
   const std::vector<CrlSummary>& crls() const { return crls_; }
   bool partial_chain() const { return partial_chain_; }
   bool crl_check_chain() const { return crl_check_chain_; }
+  // Whether a client verified under `other` is verified under this one too:
+  // the same anchors, intermediates, CRLs and verification settings (a
+  // SHA-256 over them), whatever the server certificate. A reload that only
+  // renews the server certificate leaves kept-alive clients alone.
+  bool same_trust(const ServerContext& other) const { return trust_digest_ == other.trust_digest_; }
 
  private:
   ServerContext() = default;
@@ -126,6 +132,7 @@ class ServerContext {
   std::vector<CrlSummary> crls_;
   bool partial_chain_ = false;
   bool crl_check_chain_ = false;
+  std::array<unsigned char, 32> trust_digest_{};
 
   friend class ContextBuilder;
 };

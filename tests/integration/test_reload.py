@@ -291,6 +291,36 @@ class Revocation(ReloadTest):
         withdrawn = next(l for l in d.log_text().splitlines() if "event=trust_withdrawn" in l)
         self.assertIn("reason=expired", withdrawn)
 
+    def test_a_resumed_connection_outlives_a_renewal_of_the_server_certificate(self):
+        # The client sends its intermediate, the daemon trusts only the root:
+        # a resumed session has no chain to check again, so a reload that
+        # changes no trust must not check it at all.
+        shutil.copy(pki("root-ca.crt"), self.path("ca-chain.crt"))
+        d = self.start_reloading()
+        ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        ctx.load_cert_chain(pki("client-chain.crt"), pki("client.key"))
+        request = b"GET /get_wif_token HTTP/1.1\r\nHost: a\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as first:
+                first.sendall(request)
+                self.assertEqual(read_response(first)[0], 200)
+                session = first.session
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw:
+            resumed = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+            self.assertTrue(resumed.session_reused)
+            resumed.sendall(request)
+            self.assertEqual(read_response(resumed)[0], 200)
+
+            self.replace("server.key", "ec-server.key")
+            self.replace("server.crt", "ec-server.crt")
+            wait_for(lambda: self.served_certificate(d) == der_of("ec-server.crt"),
+                     what="the renewed server certificate served")
+            resumed.sendall(request)
+            status, _, body, _ = read_response(resumed)
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["access_token"], self.token)
+        self.assertNotIn("event=trust_withdrawn", d.log_text())
+
     def test_swapped_anchors_refuse_the_old_clients_and_accept_the_new(self):
         d = self.start_reloading()
         self.assertEqual(self.token_for(d), self.token)

@@ -75,6 +75,23 @@ TEST_F(TlsServerContext, DescribesTheServerCertificate) {
   EXPECT_EQ(summary.not_after_unix - summary.not_before_unix, 825 * kDay);  // make-pki.sh
 }
 
+TEST_F(TlsServerContext, HasTheSameTrustWhateverItsServerCertificate) {
+  const ContextOptions base = test::default_options();
+  ContextOptions ec = base;
+  ec.cert_file = pki("ec-server.crt");
+  ec.key_file = pki("ec-server.key");
+  ContextOptions revoking = base;
+  revoking.crl_files = {pki("intermediate.crl")};
+  ContextOptions deeper = base;
+  deeper.verify_depth = base.verify_depth + 1;
+
+  const auto first = ServerContext::build(base);
+  EXPECT_TRUE(ServerContext::build(base)->same_trust(*first));
+  EXPECT_TRUE(ServerContext::build(ec)->same_trust(*first));
+  EXPECT_FALSE(ServerContext::build(revoking)->same_trust(*first));
+  EXPECT_FALSE(ServerContext::build(deeper)->same_trust(*first));
+}
+
 TEST_F(TlsServerContext, DescribesEachAnchor) {
   std::shared_ptr<const ServerContext> context = ServerContext::build(test::default_options());
 
