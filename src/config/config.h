@@ -119,6 +119,10 @@ struct Config {
   std::vector<TokenConfig> tokens;
   MetricsConfig metrics;
   LogConfig log;
+  // The file's settings that only a restart applies: everything but the
+  // allow rules, `response`, `request_wait` and `log`, as YAML text. A
+  // reload (SIGHUP) that finds it changed applies nothing.
+  std::string restart_settings;
 };
 
 // Collects every problem found in one pass. Each message reads

@@ -228,6 +228,29 @@ void apply_listen_override(const Environment& env, std::string_view name, std::s
   listen = *value;
 }
 
+// The document without what a reload may change (see
+// Config::restart_settings), emitted as YAML: comments and spacing drop out.
+std::string restart_settings_of(const YAML::Node& root) {
+  if (!root.IsMap()) {
+    return YAML::Dump(root);
+  }
+  YAML::Node fixed = YAML::Clone(root);
+  fixed.remove("log");
+  if (fixed["metrics"] && fixed["metrics"].IsMap()) {
+    fixed["metrics"].remove("allow");
+  }
+  if (fixed["tokens"] && fixed["tokens"].IsMap()) {
+    for (auto token : fixed["tokens"]) {
+      if (token.second.IsMap()) {
+        for (const char* key : {"allow", "response", "request_wait"}) {
+          token.second.remove(key);
+        }
+      }
+    }
+  }
+  return YAML::Dump(fixed);
+}
+
 }  // namespace
 
 Config load(const std::string& path, const std::string& working_dir, const Environment& env) {
@@ -259,6 +282,7 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   if (!diag.ok()) {
     throw ConfigError(diag.messages());
   }
+  config.restart_settings = restart_settings_of(root);
   return config;
 }
 

@@ -388,10 +388,14 @@ Metrics::Metrics(std::vector<std::string> token_names, const BuildInfo& build)
 
   auto& reloads = prometheus::BuildCounter()
                       .Name("wif_tokend_reloads_total")
-                      .Help("Reloads of the TLS material, by kind and result.")
+                      .Help("Reloads of the TLS material and of the config file, by kind and "
+                            "result.")
                       .Register(*registry_);
-  tls_reloads_[0] = &reloads.Add({{"kind", "tls"}, {"result", "applied"}});
-  tls_reloads_[1] = &reloads.Add({{"kind", "tls"}, {"result", "rejected"}});
+  for (auto [kind, name] : {std::pair{ReloadKind::kTls, "tls"}, {ReloadKind::kConfig, "config"}}) {
+    auto& cells = reloads_[static_cast<size_t>(kind)];
+    cells[0] = &reloads.Add({{"kind", name}, {"result", "applied"}});
+    cells[1] = &reloads.Add({{"kind", name}, {"result", "rejected"}});
+  }
 
   data_path_ = std::make_shared<DataPathCollector>(workers_, token_names_);
   state_ = std::make_shared<StateCollector>(provider_);
@@ -410,8 +414,8 @@ void Metrics::count_refresh(size_t token_index, RefreshResult result) {
   refreshes_[token_index][static_cast<size_t>(result)]->Increment();
 }
 
-void Metrics::count_reload(ReloadKind /*kind*/, bool applied) {
-  tls_reloads_[applied ? 0 : 1]->Increment();
+void Metrics::count_reload(ReloadKind kind, bool applied) {
+  reloads_[static_cast<size_t>(kind)][applied ? 0 : 1]->Increment();
 }
 
 void Metrics::render(std::string& out) const {

@@ -59,7 +59,7 @@ struct State {
 using StateProvider = std::function<void(State& out)>;
 
 enum class RefreshResult { kOk, kFailed, kWithdrawn };
-enum class ReloadKind { kTls };
+enum class ReloadKind { kTls, kConfig };
 
 struct BuildInfo {
   std::string version;
@@ -100,7 +100,8 @@ class Metrics {
   // One counter per (token, result) and per (kind, result), made up front so
   // every series exists from the first scrape.
   std::vector<std::array<prometheus::Counter*, 3>> refreshes_;
-  std::array<prometheus::Counter*, 2> tls_reloads_{};
+  // [kind][0: applied, 1: rejected]
+  std::array<std::array<prometheus::Counter*, 2>, 2> reloads_{};
 };
 
 }  // namespace wif::metrics

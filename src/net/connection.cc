@@ -431,7 +431,7 @@ void Connection::answer(const http::Request& request) {
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const Answer result =
-      handle_request(*worker_.shared().serve, request, peer, plaintext_out_, kWaitAsConfigured);
+      handle_request(worker_.serve(), request, peer, plaintext_out_, kWaitAsConfigured);
   header_deadline_armed_ = false;
   if (result.wait_ms > 0) {
     hold(request, result.wait_ms);
@@ -465,7 +465,7 @@ void Connection::retry_held(bool final) {
       final || now >= held_until_ms_ ? 0 : static_cast<int64_t>(held_until_ms_ - now);
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
-  const Answer result = handle_request(*worker_.shared().serve, *held_, peer, plaintext_out_, left);
+  const Answer result = handle_request(worker_.serve(), *held_, peer, plaintext_out_, left);
   if (result.wait_ms > 0) {
     return;  // still no value, and the refresh may still bring one: keep waiting
   }

@@ -31,12 +31,12 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
   if (options_.tls) {
     tls_generation_.store(options_.tls->generation());
   }
-  mtls_.serve = options_.token_state;
+  mtls_.serve.store(options_.token_state);
   mtls_.http = options_.http;
   mtls_.tls = &tls_;
   mtls_.tls_generation = &tls_generation_;
   mtls_.name = "mtls";
-  metrics_.serve = options_.metrics_state;
+  metrics_.serve.store(options_.metrics_state);
   metrics_.http = options_.http;
   metrics_.name = "metrics";
 }
@@ -118,6 +118,15 @@ void Server::swap_tls(std::shared_ptr<const tls::ServerContext> context) {
   const uint64_t generation = context->generation();
   tls_.store(std::move(context), std::memory_order_release);
   tls_generation_.store(generation, std::memory_order_release);
+}
+
+void Server::swap_serve(std::shared_ptr<const ServeState> token_state,
+                        std::shared_ptr<const ServeState> metrics_state) {
+  for (auto [shared, state] : {std::pair{&mtls_, std::move(token_state)},
+                               std::pair{&metrics_, std::move(metrics_state)}}) {
+    shared->serve.store(std::move(state), std::memory_order_release);
+    shared->serve_generation.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
 void Server::notify_tokens_changed() {

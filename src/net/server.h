@@ -54,6 +54,12 @@ class Server {
     return tls_.load(std::memory_order_acquire);
   }
 
+  // A config reload: requests from now on are answered from these (the
+  // same tokens in the same order, with new rules or responses). Requests
+  // held for a value take the new state when they look again.
+  void swap_serve(std::shared_ptr<const ServeState> token_state,
+                  std::shared_ptr<const ServeState> metrics_state);
+
   // A token changed: every worker's held requests look again (see
   // Connection). Does nothing before start() has succeeded or after
   // request_stop(), when the workers' wake-up handles may be gone.

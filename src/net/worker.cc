@@ -116,6 +116,15 @@ void Worker::on_connection(uv_stream_t* server, int status) {
 
 void Worker::notify_tokens_changed() { uv_async_send(&tokens_async_); }
 
+const ServeState& Worker::serve() {
+  const uint64_t generation = shared_.serve_generation.load(std::memory_order_acquire);
+  if (!serve_ || generation != serve_generation_) {
+    serve_ = shared_.serve.load(std::memory_order_acquire);
+    serve_generation_ = generation;
+  }
+  return *serve_;
+}
+
 void Worker::on_tokens_changed(uv_async_t* async) {
   auto* w = static_cast<Worker*>(async->data);
   for (Connection* c = w->first_; c != nullptr;) {

@@ -26,7 +26,11 @@ class Connection;
 // What every worker of a listener shares. Owned by the Server; outlives the
 // workers.
 struct SharedListenerState {
-  std::shared_ptr<const ServeState> serve;
+  // What requests are answered from, swapped whole by a config reload.
+  // Workers keep their own reference (Worker::serve) and take the new one
+  // when serve_generation, stored after it, has moved.
+  std::atomic<std::shared_ptr<const ServeState>> serve;
+  std::atomic<uint64_t> serve_generation{0};
   config::HttpConfig http;
   // Null for a plain-HTTP listener; else swapped atomically on reload, and
   // read once per new connection.
@@ -66,6 +70,9 @@ class Worker {
   // Loop thread only; used by connections.
   uv_loop_t* loop() const { return loop_; }
   SharedListenerState& shared() { return shared_; }
+  // The ServeState to answer from now: one atomic load per request, and a
+  // new reference only after a config reload.
+  const ServeState& serve();
   metrics::DataPathCounters& counters() { return counters_; }
   bool draining() const { return draining_; }
   uint64_t next_connection_id() { return (uint64_t{index_} << 40) | ++connections_made_; }
@@ -105,6 +112,8 @@ class Worker {
   uint64_t connections_made_ = 0;
   std::unique_ptr<char[]> read_buffer_;
   Connection* first_ = nullptr;  // intrusive list of live connections
+  std::shared_ptr<const ServeState> serve_;
+  uint64_t serve_generation_ = 0;
 };
 
 }  // namespace wif::net

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.request
 
 import requests
 
@@ -406,6 +407,69 @@ class Rotation(ReloadTest):
     def test_key_then_certificate_at_once_apply_together(self):
         d = self.rotate_under_load(lambda d, seen: None)
         self.assertNotIn("event=reload_rejected", d.log_text())
+
+
+class ConfigReload(DaemonTest):
+    """SIGHUP reads the config file again: access rules, responses and log
+    settings change at once; anything else waits for a restart."""
+
+    def rewrite(self, d, text):
+        with open(d.config_path + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(d.config_path + ".tmp", d.config_path)
+        d.signal(signal.SIGHUP)
+
+    def config_with(self, allow):
+        return default_config(self.tmp, tokens=(
+            "  wif:\n"
+            f"    source: {{type: file, path: {self.token_path}}}\n"
+            f"    allow: {allow}\n"))
+
+    def reloads(self, d, result):
+        with urllib.request.urlopen(f"http://127.0.0.1:{d.metrics_port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        series = f'wif_tokend_reloads_total{{kind="config",result="{result}"}} '
+        return int(float(next(l for l in text.splitlines() if l.startswith(series)).split()[-1]))
+
+    def test_a_rule_removed_by_sighup_refuses_the_client_at_its_next_request(self):
+        d = self.start_daemon(self.config_with("[{cn: app-team-client}]"))
+        ctx = ssl.create_default_context(cafile=pki("ca-chain.crt"))
+        ctx.load_cert_chain(pki("client.crt"), pki("client.key"))
+        request = b"GET /get_wif_token HTTP/1.1\r\nHost: a\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as kept:
+                kept.sendall(request)
+                self.assertEqual(read_response(kept)[0], 200)
+
+                self.rewrite(d, self.config_with("[{cn: ci-runner}]"))
+                d.wait_log("event=config_reloaded")
+                kept.sendall(request)
+                self.assertEqual(read_response(kept)[0], 403)  # same connection, new rules
+        self.assertEqual(run_curl(d, extra=("-o", "/dev/null", "-w", "%{http_code}")).stdout,
+                         "403")
+        self.assertEqual(json.loads(run_curl(d, cert="team-client.crt",
+                                             key="team-client.key").stdout)["access_token"],
+                         self.token)
+        self.assertEqual(self.reloads(d, "applied"), 1)
+
+    def test_a_change_that_needs_a_restart_applies_nothing_and_says_so(self):
+        d = self.start_daemon(self.config_with("[]"))
+        changed = self.config_with("[{cn: ci-runner}]").replace("workers: 2", "workers: 1")
+        self.rewrite(d, changed)
+        d.wait_log("event=config_reload_needs_restart")
+        self.assertIn(self.token, run_curl(d).stdout)  # the new rule was not applied either
+        self.assertEqual(self.reloads(d, "rejected"), 1)
+
+    def test_a_broken_file_is_refused_with_its_place_and_the_old_one_serves(self):
+        d = self.start_daemon(self.config_with("[]"))
+        self.rewrite(d, self.config_with("[{cn: ci-runner}]").replace("workers: 2",
+                                                                       "workers: many"))
+        d.wait_log("event=config_reload_rejected")
+        line = next(l for l in d.log_text().splitlines() if "event=config_reload_rejected" in l)
+        self.assertIn(f"{d.config_path}:2:", line)
+        self.assertIn("workers", line)
+        self.assertIn(self.token, run_curl(d).stdout)
+        self.assertEqual(self.reloads(d, "rejected"), 1)
 
 
 if __name__ == "__main__":
