@@ -540,11 +540,20 @@ int check(const Options& options) {
               cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
 
   const int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
+  int source_warnings = 0;
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
-    std::printf("token %s: %s\n", cfg.tokens[i].name.c_str(),
-                loaded->sources[i]->describe().c_str());
+    const authz::AccessPolicy& policy = loaded->policies[i];
+    std::printf("token %s: %s, %s\n", cfg.tokens[i].name.c_str(),
+                loaded->sources[i]->describe().c_str(),
+                policy.any_verified_client()
+                    ? "any verified client"
+                    : (std::to_string(policy.rule_count()) + " allow rule(s)").c_str());
+    for (const std::string& warning : loaded->sources[i]->preflight()) {
+      std::printf("  warning: %s\n", warning.c_str());
+      ++source_warnings;
+    }
   }
-  std::printf("check passed%s\n", warnings != 0 ? " with warnings" : "");
+  std::printf("check passed%s\n", warnings + source_warnings != 0 ? " with warnings" : "");
   return 0;
 }
 

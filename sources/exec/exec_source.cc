@@ -1,7 +1,11 @@
 #include "sources/exec/exec_source.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -73,6 +77,17 @@ ExecSource::~ExecSource() {
 
 std::string ExecSource::describe() const {
   return "exec " + (options_.argv.empty() ? std::string() : options_.argv.front());
+}
+
+std::vector<std::string> ExecSource::preflight() const {
+  // A bare name is looked up in PATH when the hook runs; only a path is
+  // checked here.
+  if (options_.argv.empty() || options_.argv.front().find('/') == std::string::npos ||
+      ::access(options_.argv.front().c_str(), X_OK) == 0) {
+    return {};
+  }
+  return {"cannot run " + options_.argv.front() + " (" + std::strerror(errno) +
+          "): requests get 503 until it can"};
 }
 
 int ExecSource::start(uv_loop_t* loop, token::SourceSink& sink) {

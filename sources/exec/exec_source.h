@@ -54,6 +54,7 @@ class ExecSource final : public token::TokenSource {
   // once when start() never ran). No sink call happens after stop().
   void stop(std::function<void()> done) override;
   std::string describe() const override;
+  std::vector<std::string> preflight() const override;
 
   // Observability for tests and metrics: runs started so far, whether one is
   // under way, and when (clock ms) and why the next attempt happens.

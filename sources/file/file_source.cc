@@ -144,6 +144,14 @@ FileSource::~FileSource() {
 
 std::string FileSource::describe() const { return "file " + options_.path; }
 
+std::vector<std::string> FileSource::preflight() const {
+  if (::access(options_.path.c_str(), R_OK) == 0) {
+    return {};
+  }
+  return {"cannot read " + options_.path + " (" + std::strerror(errno) +
+          "): requests get 503 until it can be read"};
+}
+
 void FileSource::set_warning_handler(WarningHandler handler) {
   warning_handler_ = std::move(handler);
 }

@@ -72,6 +72,7 @@ class FileSource final : public token::TokenSource {
   // call happens after stop().
   void stop(std::function<void()> done) override;
   std::string describe() const override;
+  std::vector<std::string> preflight() const override;
 
   // Warnings so far are kept (the last kMaxWarnings) and also passed to
   // `handler` as they happen.

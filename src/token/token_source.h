@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "src/config/config.h"
@@ -47,6 +48,10 @@ class TokenSource {
   virtual void stop(std::function<void()> done) = 0;
   // For logs: "file /opt/wif-token-api/wif_token.txt", "exec /usr/bin/mint".
   virtual std::string describe() const = 0;
+  // For `wif-tokend check`: what serving would run into at once, such as a
+  // token file that does not exist yet, as warnings (serving would still
+  // start). Looks without reading the token; empty when nothing is known.
+  virtual std::vector<std::string> preflight() const { return {}; }
 };
 
 // What a factory gets besides its own config block.

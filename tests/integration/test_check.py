@@ -125,6 +125,14 @@ class Check(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn(f"{fifo}: not a regular file", r.stderr)
 
+    def test_check_warns_that_a_missing_token_file_means_503s(self):
+        os.unlink(os.path.join(self.tmp, "wif_token.txt"))
+        r, _ = self.run_binary(default_config(self.tmp), "check")
+        self.assertEqual(r.returncode, 0, r.stderr)  # serving would start, and wait for it
+        self.assertIn("warning: cannot read " + os.path.join(self.tmp, "wif_token.txt"), r.stdout)
+        self.assertIn("requests get 503 until it can be read", r.stdout)
+        self.assertIn("check passed with warnings", r.stdout)
+
     def test_version_prints_the_version(self):
         r = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)
         self.assertEqual(r.returncode, 0)
