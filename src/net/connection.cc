@@ -299,6 +299,9 @@ void Connection::advance_handshake() {
 void Connection::read_plaintext() {
   const tls::Session::Status status = tls_->read(plaintext_in_);
   if (status == tls::Session::Status::kFailed) {
+    if (tls_->renegotiation_refused()) {
+      worker_.counters().renegotiations_refused.inc();
+    }
     log::debug("tls", "record_failed",
                {{"conn", id_},
                 {"reason", tls::failure_name(tls_->failure())},
