@@ -1,6 +1,7 @@
 #include "src/net/connection.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -19,6 +20,9 @@ constexpr size_t kMaxPendingOutputBytes = 256 * 1024;
 // After a timeout or an error answer, how long a close_notify or error
 // response may take to leave before the socket is simply closed.
 constexpr uint64_t kClosingGraceMs = 2000;
+// Once everything is written, how long input is read and dropped while
+// waiting for the peer to close its side.
+constexpr uint64_t kLingerMs = 2000;
 
 http::ParserLimits parser_limits(const config::HttpConfig& http) {
   http::ParserLimits limits;
@@ -144,7 +148,7 @@ Connection::Connection(Worker& worker, std::shared_ptr<const tls::ServerContext>
 
 Connection::~Connection() = default;
 
-void Connection::accept(Worker& worker, uv_stream_t* server) {
+Connection* Connection::create(Worker& worker) {
   SharedListenerState& shared = worker.shared();
   std::shared_ptr<const tls::ServerContext> context;
   if (shared.tls != nullptr) {
@@ -161,7 +165,7 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
                  {{"error", uv_strerror(rc)}, {"suppressed", suppressed}});
     }
     delete c;
-    return;
+    return nullptr;
   }
   c->tcp_.data = c;
   c->handles_open_ = 1;
@@ -169,35 +173,64 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
   c->timer_.data = c;
   c->handles_open_ = 2;
   worker.add(c);
+  return c;
+}
 
-  rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp_));
+void Connection::accept(Worker& worker, uv_stream_t* server) {
+  Connection* c = create(worker);
+  if (c == nullptr) {
+    return;
+  }
+  const int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp_));
   if (rc != 0) {
     log::debug("net", "accept_failed", {{"error", uv_err_name(rc)}});
     c->close_now();
     return;
   }
+  c->start();
+}
+
+void Connection::adopt(Worker& worker, int fd) {
+  Connection* c = create(worker);
+  if (c == nullptr) {
+    ::close(fd);
+    return;
+  }
+  const int rc = uv_tcp_open(&c->tcp_, fd);
+  if (rc != 0) {
+    // libuv took no ownership of the descriptor.
+    log::debug("net", "adopt_failed", {{"error", uv_err_name(rc)}});
+    ::close(fd);
+    c->close_now();
+    return;
+  }
+  c->start();
+}
+
+void Connection::start() {
+  SharedListenerState& shared = worker_.shared();
   if (shared.active_connections.load(std::memory_order_relaxed) >= shared.http.max_connections) {
     // Over the limit: close at once so the connections already open keep
     // their share of the machine. Counted, logged at debug (per connection).
-    worker.counters().connections_refused.inc();
-    log::debug("net", "connection_refused", {{"conn", c->id_}, {"reason", "max_connections"}});
-    c->close_now();
+    worker_.counters().connections_refused.inc();
+    log::debug("net", "connection_refused", {{"conn", id_}, {"reason", "max_connections"}});
+    close_now();
     return;
   }
   shared.active_connections.fetch_add(1, std::memory_order_relaxed);
-  c->counted_ = true;
-  c->accepted_ns_ = uv_hrtime();
-  worker.counters().connections_opened.inc();
+  counted_ = true;
+  accepted_ns_ = uv_hrtime();
+  worker_.counters().connections_opened.inc();
 
-  uv_tcp_nodelay(&c->tcp_, 1);
-  rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp_), on_alloc, on_read);
+  uv_tcp_nodelay(&tcp_, 1);
+  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   if (rc != 0) {
-    c->close_now();
+    close_now();
     return;
   }
-  c->reading_ = true;
+  reading_ = true;
   const config::HttpConfig& http = shared.http;
-  c->set_deadline(c->tls_ ? http.handshake_timeout_ms : http.header_timeout_ms);
+  set_deadline(tls_ ? http.handshake_timeout_ms : http.header_timeout_ms);
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
@@ -207,6 +240,12 @@ void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* b
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(stream->data);
+  if (c->phase_ == Phase::kLingering) {
+    if (nread < 0) {
+      c->close_now();  // the peer closed too (or reset): nothing is left to lose
+    }
+    return;  // input after our last answer is dropped unread
+  }
   if (nread > 0) {
     c->received(buf->base, static_cast<size_t>(nread));
     return;
@@ -227,6 +266,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
   uv_read_stop(stream);
   c->reading_ = false;
+  c->peer_gone_ = true;
   c->close_after_flush_ = true;
   if (!c->write_in_flight_) {
     c->close_now();
@@ -234,7 +274,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 void Connection::received(const char* data, size_t len) {
-  if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) {
+  if (phase_ == Phase::kClosing || phase_ == Phase::kLingering || phase_ == Phase::kClosed) {
     return;
   }
   received_any_ = true;
@@ -525,7 +565,7 @@ void Connection::flush() {
   }
   if (wire_out_.empty()) {
     if (close_after_flush_) {
-      close_now();
+      finish();
     }
     return;
   }
@@ -550,7 +590,7 @@ void Connection::encrypt_pending() {
 void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->write_in_flight_ = false;
-  if (c->phase_ == Phase::kClosed) {
+  if (c->phase_ == Phase::kClosed || c->phase_ == Phase::kLingering) {
     return;  // the handle is closing; on_close frees the connection
   }
   if (status != 0) {
@@ -566,7 +606,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     return;
   }
   if (c->close_after_flush_) {
-    c->close_now();
+    c->finish();
     return;
   }
   if (c->held_) {
@@ -612,6 +652,43 @@ void Connection::close_gracefully() {
   stop_reading();
   set_deadline(kClosingGraceMs);
   flush();
+}
+
+void Connection::finish() {
+  if (peer_gone_) {
+    close_now();  // nothing more can arrive, so closing cannot reset
+    return;
+  }
+  linger();
+}
+
+void Connection::linger() {
+  phase_ = Phase::kLingering;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  // uv_shutdown(3) sends FIN once the queued writes are out; none is queued.
+  int rc = uv_shutdown(&shutdown_req_, stream, on_shutdown);
+  if (rc != 0) {
+    close_now();
+    return;
+  }
+  shutdown_req_.data = this;
+  if (!reading_) {
+    rc = uv_read_start(stream, on_alloc, on_read);
+    if (rc != 0) {
+      close_now();
+      return;
+    }
+    reading_ = true;
+  }
+  set_deadline(kLingerMs);
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  // UV_ECANCELED: the handle is closing, and on_close frees the connection.
+  if (status != 0 && c->phase_ == Phase::kLingering) {
+    c->close_now();  // the peer is gone already
+  }
 }
 
 void Connection::close_now() {
@@ -669,6 +746,9 @@ void Connection::on_timer(uv_timer_t* timer) {
       return;
     case Phase::kClosing:
       c->close_now();  // the peer did not take our last bytes in time
+      return;
+    case Phase::kLingering:
+      c->close_now();  // the peer keeps its side open; our answers are out
       return;
     case Phase::kClosed:
       return;

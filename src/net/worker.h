@@ -85,6 +85,8 @@ class Worker {
   static void thread_main(void* arg);
   int open_handles();
   void begin_drain();
+  // Accepts and serves every connection queued on the listening socket.
+  void accept_pending();
   void maybe_finish();
 
   const unsigned index_;
