@@ -9,7 +9,6 @@ import ssl
 import struct
 import subprocess
 import threading
-import time
 
 from harness import client_context, pki, read_response, wait_for
 from test_metrics import scrape
