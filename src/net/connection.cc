@@ -1,5 +1,6 @@
 #include "src/net/connection.h"
 
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,12 +15,16 @@ namespace wif::net {
 namespace {
 
 // Answers waiting for a client that does not read are capped: past this much
-// pending output the connection stops reading (and so stops producing
-// answers) until the socket drains.
+// output not yet taken by the socket (in flight, encrypted or not) the
+// connection stops reading (and so stops producing answers) until the socket
+// drains.
 constexpr size_t kMaxPendingOutputBytes = 256 * 1024;
 // After a timeout or an error answer, how long a close_notify or error
 // response may take to leave before the socket is simply closed.
 constexpr uint64_t kClosingGraceMs = 2000;
+// Output buffers larger than this are given back once written, so only a
+// connection busy right now holds more.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
 // Once everything is written, how long input is read and dropped while
 // waiting for the peer to close its side.
 constexpr uint64_t kLingerMs = 2000;
@@ -367,9 +372,10 @@ size_t Connection::pending_output() const {
 void Connection::process_requests() {
   size_t offset = 0;
   while (phase_ == Phase::kOpen && !close_after_flush_ && !held_ && offset < plaintext_in_.size()) {
-    if (pending_output() > kMaxPendingOutputBytes) {
+    if (wire_out_.size() + pending_output() > kMaxPendingOutputBytes) {
       // A pipelining client that does not read its answers: stop reading
-      // until the socket drains (on_write resumes).
+      // until the socket drains (on_write resumes). The bytes of the write
+      // in flight count too, so the two buffers together stay under the cap.
       stop_reading();
       break;
     }
@@ -581,9 +587,17 @@ void Connection::flush() {
 }
 
 void Connection::encrypt_pending() {
-  if (!plaintext_out_.empty()) {
-    tls_->write(plaintext_out_);
-    plaintext_out_.clear();
+  if (plaintext_out_.empty()) {
+    return;
+  }
+  tls_->write(plaintext_out_);
+  // The answers hold tokens: wipe them before the buffer is reused or
+  // freed (explicit_bzero(3) is not optimised away). Only [0, size) was ever
+  // written since the last wipe.
+  explicit_bzero(plaintext_out_.data(), plaintext_out_.size());
+  plaintext_out_.clear();
+  if (plaintext_out_.capacity() > kKeptBufferBytes) {
+    std::string().swap(plaintext_out_);  // a client that pipelined a lot
   }
 }
 
@@ -598,7 +612,8 @@ void Connection::on_write(uv_write_t* req, int status) {
     c->close_now();
     return;
   }
-  if (c->wire_out_.capacity() > 16 * 1024) {
+  c->wire_out_.clear();  // written: from here on it holds only bytes in flight
+  if (c->wire_out_.capacity() > kKeptBufferBytes) {
     std::string().swap(c->wire_out_);  // give back a large buffer while idle
   }
   if (c->pending_output() > 0) {
