@@ -188,6 +188,7 @@ class Daemon {
 
  private:
   static void on_signal(uv_signal_t* handle, int signum);
+  static void on_workers_stopped(uv_async_t* async);
   void start_reloader();
   void begin_shutdown();
   std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
@@ -203,6 +204,7 @@ class Daemon {
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_signal_t sighup_{};
+  uv_async_t workers_stopped_{};
   bool stopping_ = false;
 };
 
@@ -348,12 +350,10 @@ int Daemon::run() {
   uv_signal_start(&sighup_, on_signal, SIGHUP);
   start_reloader();
 
+  // Returns once on_workers_stopped has closed the last handles, so the
+  // control loop keeps taking signals for the whole drain.
   uv_run(&loop_, UV_RUN_DEFAULT);
-  server_->join();
-  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-  }
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  server_->join();  // the threads have left their loops already
   if (uv_loop_close(&loop_) != 0) {
     log::warn("main", "loop_not_closed");
   }
@@ -401,7 +401,9 @@ void Daemon::begin_shutdown() {
   stopping_ = true;
   log::info("main", "shutting_down",
             {{"timeout_ms", static_cast<uint64_t>(loaded_.config.shutdown_timeout_ms)}});
-  server_->request_stop(loaded_.config.shutdown_timeout_ms);
+  uv_async_init(&loop_, &workers_stopped_, on_workers_stopped);
+  workers_stopped_.data = this;
+  server_->request_stop(loaded_.config.shutdown_timeout_ms, &workers_stopped_);
   if (reloader_ != nullptr) {
     reloader_->close();
     reloader_ = nullptr;
@@ -409,10 +411,18 @@ void Daemon::begin_shutdown() {
   for (auto& source : loaded_.sources) {
     source->stop([] {});
   }
-  // Signal handles stay armed for a second signal but no longer keep the
-  // loop alive.
-  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
-    uv_unref(reinterpret_cast<uv_handle_t*>(s));
+}
+
+// Sent by each worker thread as it ends. The signal handles stay open (and
+// a second signal exits at once) until the last one has.
+void Daemon::on_workers_stopped(uv_async_t* async) {
+  auto* d = static_cast<Daemon*>(async->data);
+  if (!d->server_->threads_done()) {
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&d->workers_stopped_), nullptr);
+  for (uv_signal_t* s : {&d->sigterm_, &d->sigint_, &d->sighup_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
   }
 }
 

@@ -109,14 +109,23 @@ void Server::notify_tokens_changed() {
   }
 }
 
-void Server::request_stop(uint64_t timeout_ms) {
+void Server::request_stop(uint64_t timeout_ms, uv_async_t* finished) {
   notifying_ = false;
   for (auto& worker : workers_) {
-    worker->request_stop(timeout_ms);
+    worker->request_stop(timeout_ms, finished);
   }
   if (metrics_worker_) {
     metrics_worker_->request_stop(timeout_ms);
   }
+}
+
+bool Server::threads_done() const {
+  for (const auto& worker : workers_) {
+    if (!worker->thread_done()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void Server::join() {

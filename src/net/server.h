@@ -60,7 +60,10 @@ class Server {
   void notify_tokens_changed();
 
   // Stops accepting and drains every worker (see Worker::request_stop).
-  void request_stop(uint64_t timeout_ms);
+  // `finished`, an async handle on the control loop, is sent each time a
+  // worker thread ends; threads_done() then tells whether all have.
+  void request_stop(uint64_t timeout_ms, uv_async_t* finished = nullptr);
+  bool threads_done() const;
   // Blocks until the worker threads have ended. Call after request_stop().
   void join();
 

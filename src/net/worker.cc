@@ -81,10 +81,16 @@ int Worker::attach(uv_loop_t* loop) {
 void Worker::thread_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   uv_run(w->loop_, UV_RUN_DEFAULT);
+  w->thread_done_.store(true, std::memory_order_release);
+  // uv_async_send(3) is the one libuv call that is safe from another thread.
+  if (uv_async_t* finished = w->finished_async_.load(std::memory_order_acquire)) {
+    uv_async_send(finished);
+  }
 }
 
-void Worker::request_stop(uint64_t timeout_ms) {
+void Worker::request_stop(uint64_t timeout_ms, uv_async_t* finished) {
   stop_timeout_ms_.store(timeout_ms, std::memory_order_relaxed);
+  finished_async_.store(finished, std::memory_order_release);
   uv_async_send(&stop_async_);
 }
 
