@@ -313,7 +313,10 @@ void Connection::advance_handshake() {
                  {{"conn", id_},
                   {"subject", log::untrusted(peer ? peer->subject : "")},
                   {"resumed", tls_->resumed()}});
-      set_deadline(worker_.shared().http.idle_timeout_ms);
+      // While draining, the one request this connection may still send is
+      // expected at once.
+      const config::HttpConfig& http = worker_.shared().http;
+      set_deadline(worker_.draining() ? http.header_timeout_ms : http.idle_timeout_ms);
       return;
     }
     case tls::Session::Status::kWantMore:
@@ -451,6 +454,15 @@ void Connection::answer(const http::Request& request) {
   if (!peer_still_trusted()) {
     return;
   }
+  if (worker_.draining() && request.keep_alive) {
+    // The answer is the connection's last, and says so (RFC 9112 section
+    // 9.6), so a client does not send more on a connection about to close.
+    http::Request last = request;
+    last.keep_alive = false;
+    answer(last);
+    return;
+  }
+  answered_any_ = true;
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const Answer result =
@@ -632,6 +644,10 @@ void Connection::on_write(uv_write_t* req, int status) {
     c->process_requests();  // answers held back while the output was full
     return;
   }
+  if (c->worker_.draining() && c->idle() && c->answered_any_) {
+    c->close_gracefully();  // answered before the drain began
+    return;
+  }
   if (c->phase_ == Phase::kOpen && !c->parser_.in_message()) {
     c->set_deadline(c->worker_.shared().http.idle_timeout_ms);
   }
@@ -777,11 +793,21 @@ bool Connection::idle() const {
 
 void Connection::drain() {
   if (held_ && phase_ == Phase::kOpen) {
-    retry_held(true);  // answered now; answered() closes, the worker draining
+    // Answered now, as the connection's last (see answer()); answered()
+    // closes, the worker draining.
+    held_->keep_alive = false;
+    retry_held(true);
+    return;
+  }
+  if (idle() && answered_any_) {
+    close_gracefully();  // an idle keep-alive connection
     return;
   }
   if (idle()) {
-    close_gracefully();
+    // New, and its first request may be on its way: closing now would leave
+    // a client that did everything right without an answer. It gets the
+    // header deadline to send it.
+    set_deadline(worker_.shared().http.header_timeout_ms);
   }
   // Otherwise the request in progress is answered first: answer() sees the
   // worker draining and closes after it. A handshake in progress may still

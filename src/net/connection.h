@@ -119,6 +119,7 @@ class Connection {
   uint64_t held_until_ms_ = 0;         // uv_now() when its wait ends
   bool counted_ = false;               // holds a place in active_connections
   bool received_any_ = false;
+  bool answered_any_ = false;        // false: new, its first request may be on its way
   bool peer_gone_ = false;           // EOF or a read error: nothing more will arrive
   uint64_t accepted_ns_ = 0;         // uv_hrtime() at accept
   uint64_t received_ns_ = 0;         // uv_hrtime() of the latest read
