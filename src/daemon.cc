@@ -21,6 +21,7 @@
 #include "src/net/listener.h"
 #include "src/net/server.h"
 #include "src/net/tls_reloader.h"
+#include "src/privileges.h"
 #include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
 #include "src/tls_report.h"
@@ -45,6 +46,17 @@ tls::ContextOptions tls_options(const config::TlsConfig& c) {
   o.cert_file = c.cert;
   o.key_file = c.key;
   o.key_passphrase_file = c.key_passphrase_file;
+  switch (c.key_readable_by) {
+    case config::TlsConfig::KeyReaders::kOwner:
+      o.key_readable_by = tls::KeyAccess::kOwner;
+      break;
+    case config::TlsConfig::KeyReaders::kGroup:
+      o.key_readable_by = tls::KeyAccess::kGroup;
+      break;
+    case config::TlsConfig::KeyReaders::kAnyone:
+      o.key_readable_by = tls::KeyAccess::kAnyone;
+      break;
+  }
   o.client_ca_file = c.client_ca;
   o.client_intermediates_file = c.client_intermediates;
   o.crl_files = c.crl;
@@ -189,6 +201,9 @@ class Daemon {
  private:
   static void on_signal(uv_signal_t* handle, int signum);
   static void on_workers_stopped(uv_async_t* async);
+  // Runs drop_privileges() and logs what it did; false when the daemon
+  // must stop.
+  bool become_configured_user();
   void start_reloader();
   void begin_shutdown();
   std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
@@ -317,6 +332,21 @@ int Daemon::run() {
   }
   log_trust(*loaded_.tls);
 
+  for (const std::string& warning : cfg.warnings) {
+    log::warn("config", "config_warning", {{"detail", log::untrusted(warning)}});
+  }
+
+  // Bind while still root (a port below 1024, the same socket owner as a
+  // daemon this one replaces under SO_REUSEPORT), then give root up before
+  // any thread starts and before the sources touch a file.
+  if (std::string error = server_->bind(); !error.empty()) {
+    log::error("net", "cannot_listen", {{"error", error}});
+    return 1;
+  }
+  if (!become_configured_user()) {
+    return 1;
+  }
+
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
     sinks_.push_back(
         std::make_unique<token::SlotSink>(*store_, i, token::system_clock(), *metrics_));
@@ -359,6 +389,30 @@ int Daemon::run() {
   }
   log::info("main", "stopped");
   return 0;
+}
+
+bool Daemon::become_configured_user() {
+  const config::RunAs& run_as = loaded_.config.run_as;
+  const RunAsResult result = drop_privileges(run_as);
+  if (!result.error.empty()) {
+    log::error("main", "cannot_switch_user",
+               {{"user", log::untrusted(run_as.user)}, {"error", result.error}});
+    return false;
+  }
+  switch (result.outcome) {
+    case RunAsOutcome::kDropped:
+    case RunAsOutcome::kAlreadyThem:
+      log::info("main", "running_as",
+                {{"user", log::untrusted(run_as.user)}, {"uid", run_as.uid}, {"gid", run_as.gid}});
+      break;
+    case RunAsOutcome::kStayedRoot:
+      log::warn("main", "running_as_root",
+                {{"detail", "no user is configured: set user: to drop root after binding"}});
+      break;
+    case RunAsOutcome::kNotRoot:
+      break;
+  }
+  return true;
 }
 
 void Daemon::on_signal(uv_signal_t* handle, int signum) {
@@ -451,8 +505,16 @@ int check(const Options& options) {
   std::printf("config: %s\n", cfg.file.empty() ? "(built-in defaults)" : cfg.file.c_str());
   std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
               cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
+  if (!cfg.run_as.user.empty()) {
+    std::printf("runs as: %s (uid %u, gid %u) once its sockets are bound\n",
+                cfg.run_as.user.c_str(), cfg.run_as.uid, cfg.run_as.gid);
+  }
 
-  const int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
+  int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
+  for (const std::string& warning : cfg.warnings) {
+    std::printf("warning: %s\n", warning.c_str());
+    ++warnings;
+  }
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
     std::printf("token %s: %s\n", cfg.tokens[i].name.c_str(),
                 loaded->sources[i]->describe().c_str());

@@ -70,6 +70,9 @@ struct TlsConfig {
   std::vector<std::string> crl;
   bool crl_check_chain = false;  // crl_check: leaf | chain
   bool min_version_13 = false;   // min_version: "1.2" | "1.3"
+  // key_readable_by: owner | group | anyone. Who besides the owner may read
+  // the key and passphrase files before the daemon refuses to start.
+  enum class KeyReaders { kOwner, kGroup, kAnyone } key_readable_by = KeyReaders::kOwner;
   int verify_depth = 4;
   bool partial_chain = false;
   bool require_client_auth_eku = false;
@@ -104,9 +107,23 @@ struct LogConfig {
   std::string format = "text";  // text | json
 };
 
+// `user:` and `group:`: whom the daemon runs as once it has bound its
+// sockets, when started as root. Names are resolved at load time.
+struct RunAs {
+  std::string user;   // "" : stay who we are
+  std::string group;  // "" : the user's primary group
+  uint32_t uid = 0;   // resolved; meaningful only when user is set
+  uint32_t gid = 0;
+  Mark mark;  // where `user` is, for messages
+};
+
 struct Config {
   std::string file;      // the file it came from; "" for built-in defaults
   std::string base_dir;  // relative paths were resolved against this
+  // Problems that do not stop the daemon (a config file writable by group
+  // or others); the daemon logs each at warn, `check` prints them.
+  std::vector<std::string> warnings;
+  RunAs run_as;
   std::string listen = "0.0.0.0:7001";
   unsigned workers = 0;  // 0: one per CPU
   uint64_t shutdown_timeout_ms = 10'000;

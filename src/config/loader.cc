@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "src/config/config.h"
@@ -16,8 +18,9 @@
 namespace wif::config {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"listen", "workers", "shutdown_timeout", "tls",
-                                         "http",   "tokens",  "metrics",          "log"};
+constexpr std::string_view kTopKeys[] = {
+    "listen", "workers", "shutdown_timeout", "user",    "group",
+    "tls",    "http",    "tokens",           "metrics", "log"};
 constexpr std::string_view kHttpKeys[] = {"handshake_timeout", "header_timeout", "idle_timeout",
                                           "max_header_bytes", "max_connections"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
@@ -51,7 +54,20 @@ constexpr std::string_view kMetricsOverrideExpected = "an address and port such 
   fail(Mark{path, 0, 0}, "cannot read the config file: " + std::system_category().message(error));
 }
 
-std::string read_config_file(const std::string& path) {
+// Whoever can write the config decides which clients get which tokens.
+void warn_if_writable(const std::string& path, const struct stat& st,
+                      std::vector<std::string>& warnings) {
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+    return;
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  warnings.push_back("config file " + path + " is writable by " +
+                     ((st.st_mode & S_IWOTH) != 0 ? "others" : "group") + " (mode " + mode +
+                     "): whoever can write it decides who gets tokens");
+}
+
+std::string read_config_file(const std::string& path, std::vector<std::string>& warnings) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     fail_to_read(path, errno);
@@ -68,6 +84,7 @@ std::string read_config_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     fail_to_read(path, EISDIR);
   }
+  warn_if_writable(path, st, warnings);
 
   std::string text;
   char buffer[16 * 1024];
@@ -159,6 +176,8 @@ void read_log(YamlReader& reader, const Value& section, LogConfig& log) {
 void read_top_level(YamlReader& reader, const Value& root, const Environment& env, Config& config) {
   bool has_tls = false;
   bool has_tokens = false;
+  std::optional<Value> user;
+  std::optional<Value> group;
   const bool is_map = reader.each_entry(root, kTopKeys, [&](const Entry& entry) {
     const Value& value = entry.value;
     if (entry.key == "listen") {
@@ -171,6 +190,10 @@ void read_top_level(YamlReader& reader, const Value& root, const Environment& en
       if (const std::optional<uint64_t> ms = reader.duration_ms(value, false)) {
         config.shutdown_timeout_ms = *ms;
       }
+    } else if (entry.key == "user") {
+      user = value;
+    } else if (entry.key == "group") {
+      group = value;
     } else if (entry.key == "tls") {
       has_tls = true;
       read_tls(reader, value, config.base_dir, config.tls);
@@ -188,6 +211,7 @@ void read_top_level(YamlReader& reader, const Value& root, const Environment& en
   if (!is_map) {
     return;
   }
+  read_run_as(reader, user ? &*user : nullptr, group ? &*group : nullptr, config.run_as);
 
   // Sections left out still have defaults to check and fill in.
   if (!has_tls) {
@@ -228,7 +252,7 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   } else {
     config.file = path;
     config.base_dir = absolute_dir(std::filesystem::absolute(path).parent_path().string());
-    documents = parse(path, read_config_file(path));
+    documents = parse(path, read_config_file(path, config.warnings));
   }
 
   Diagnostics diag;

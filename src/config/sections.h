@@ -21,6 +21,10 @@ void read_tls(YamlReader& reader, const Value& section, const std::string& base_
 // fields are kept as written (after ${} expansion) for its plugin to check.
 void read_tokens(YamlReader& reader, const Value& section, std::vector<TokenConfig>& tokens);
 
+// `user` and `group` (either may be null when left out): names resolved to
+// ids through the system's user and group databases.
+void read_run_as(YamlReader& reader, const Value* user, const Value* group, RunAs& out);
+
 // The token served when the file has no `tokens` key, as the original app
 // did: "wif", read from $WIF_HOME/wif_token.txt (WIF_HOME defaults to
 // /opt/wif-token-api).
