@@ -174,6 +174,8 @@ class Load:
                 truncated or wrong answer, a status other than 200
 
     Each client stops at `stop()` or after max_requests, whichever is first.
+    `token` is the value every answer must carry, or a function that says
+    whether a value is acceptable (for a token that rotates).
     """
 
     def __init__(self, port, token, new_connections=2, keep_alive=2, max_requests=20000):
@@ -212,6 +214,9 @@ class Load:
             if detail is not None and len(self.failures) < 20:
                 self.failures.append(detail)
 
+    def _acceptable(self, value):
+        return self.token(value) if callable(self.token) else value == self.token
+
     def _running(self, done):
         return not self._stop.is_set() and done < self.max_requests
 
@@ -237,7 +242,7 @@ class Load:
     def _check(self, status, body):
         if status != 200:
             self._count("failed", f"status {status}")
-        elif json.loads(body).get("access_token") != self.token:
+        elif not self._acceptable(json.loads(body).get("access_token")):
             self._count("failed", f"wrong body {body[:60]!r}")
         else:
             self._count("ok")
