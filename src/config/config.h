@@ -170,9 +170,10 @@ Environment process_environment();
 
 // Loads `path`, or builds the defaults when path is empty (then relative
 // paths resolve against `working_dir`). ${NAME} in string values is replaced
-// from env; WIF_TOKEND_LISTEN overrides `listen` and WIF_TOKEND_METRICS_LISTEN
-// overrides `metrics.listen` (an empty value counts as unset). Relative file
-// paths are made absolute. Throws ConfigError listing every problem.
+// from env; WIF_TOKEND_LISTEN overrides `listen`, WIF_TOKEND_METRICS_LISTEN
+// overrides `metrics.listen` and WIF_TOKEND_KEY_READABLE_BY overrides
+// `tls.key_readable_by` (an empty value counts as unset). Relative file paths
+// are made absolute. Throws ConfigError listing every problem.
 Config load(const std::string& path, const std::string& working_dir, const Environment& env);
 
 // "500ms", "10s", "5m", "1h" to milliseconds; nullopt when malformed.

@@ -43,6 +43,7 @@ constexpr std::string_view kListenExpected =
 constexpr std::string_view kMetricsListenExpected =
     "an address and port such as 127.0.0.1:9464, or \"\" to turn metrics off";
 constexpr std::string_view kMetricsOverrideExpected = "an address and port such as 0.0.0.0:9464";
+constexpr std::string_view kKeyReadersOverride = "WIF_TOKEND_KEY_READABLE_BY";
 
 [[noreturn]] void fail(const Mark& mark, std::string_view message) {
   Diagnostics diag;
@@ -242,6 +243,28 @@ void apply_listen_override(const Environment& env, std::string_view name, std::s
   listen = *value;
 }
 
+// WIF_TOKEND_KEY_READABLE_BY wins over tls.key_readable_by, for an image run
+// without a config file where the platform decides the key's mode: a
+// Kubernetes secret volume is owned by root and readable through the pod's
+// fsGroup, so the key there is group-readable by design.
+void apply_key_readers_override(const Environment& env, Diagnostics& diag, TlsConfig& tls) {
+  const std::optional<std::string> value = env(kKeyReadersOverride);
+  if (!value || value->empty()) {
+    return;
+  }
+  if (*value == "owner") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kOwner;
+  } else if (*value == "group") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kGroup;
+  } else if (*value == "anyone") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kAnyone;
+  } else {
+    diag.error(Mark{"(environment " + std::string(kKeyReadersOverride) + ")", 0, 0},
+               "tls.key_readable_by",
+               "got " + quote(*value) + " (expected one of: owner, group, anyone)");
+  }
+}
+
 }  // namespace
 
 Config load(const std::string& path, const std::string& working_dir, const Environment& env) {
@@ -269,6 +292,7 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   apply_listen_override(env, kListenOverride, "listen", kListenExpected, diag, config.listen);
   apply_listen_override(env, kMetricsListenOverride, "metrics.listen", kMetricsOverrideExpected,
                         diag, config.metrics.listen);
+  apply_key_readers_override(env, diag, config.tls);
 
   if (!diag.ok()) {
     throw ConfigError(diag.messages());

@@ -722,6 +722,24 @@ TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendMetricsListen) {
                           "0.0.0.0:9464)"));
 }
 
+TEST_F(ConfigLoader, LetsWifTokendKeyReadableByOverrideTheFile) {
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "group";
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: owner}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kGroup);
+  EXPECT_EQ(load("", dir_.path().string(), env()).tls.key_readable_by,
+            TlsConfig::KeyReaders::kGroup);
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "";
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: anyone}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kAnyone);
+}
+
+TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendKeyReadableBy) {
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "world";
+  EXPECT_THAT(errors_loading("workers: 1\n"),
+              ElementsAre("(environment WIF_TOKEND_KEY_READABLE_BY): tls.key_readable_by: got "
+                          "\"world\" (expected one of: owner, group, anyone)"));
+}
+
 // Tokens.
 
 TEST_F(ConfigLoader, AcceptsTokenNamesOfLowercaseLettersDigitsUnderscoresAndDashes) {
