@@ -71,6 +71,45 @@ class KeyPermissions(DaemonTest):
         self.assertEqual(get_token(d.port), (200, {"access_token": self.token,
                                                    "token_type": "Bearer"}))
 
+    def test_a_key_readable_by_anyone_serves_only_when_the_environment_says_anyone(self):
+        key = self.copy_key(0o644)
+        config = self.config_with_key(key)
+        for env, served in (({}, False), ({"WIF_TOKEND_KEY_READABLE_BY": "group"}, False),
+                            ({"WIF_TOKEND_KEY_READABLE_BY": "anyone"}, True)):
+            with self.subTest(env=env):
+                d = Daemon(self.tmp, config, env=env)
+                if served:
+                    self.daemons.append(d)
+                    d.start()
+                    self.assertEqual(get_token(d.port)[0], 200)
+                    continue
+                d.start(expect_listening=False)
+                self.assertEqual(d.proc.wait(timeout=20), 2)
+                d._reader.join(timeout=5)
+                self.assertIn(f"key {key} is readable by group and others (mode 0644)",
+                              d.log_text())
+                self.assertIn("tls.key_readable_by: anyone", d.log_text())
+
+    def test_a_reload_to_a_readable_key_is_refused_and_the_served_one_stays(self):
+        key = self.copy_key(0o600)
+        d = self.start_daemon(self.config_with_key(key, extra_tls="  reload_on_change: false\n"))
+        self.assertEqual(get_token(d.port)[0], 200)
+
+        replacement = key + ".new"
+        shutil.copyfile(pki("server.key"), replacement)
+        os.chmod(replacement, 0o640)
+        os.rename(replacement, key)
+        d.signal(signal.SIGHUP)
+        wait_metric(d, 'wif_tokend_reloads_total{kind="tls",result="rejected"}', 1)
+        self.assertIn(f"key {key} is readable by group (mode 0640)",
+                      next(l for l in d.log_text().splitlines() if "event=reload_rejected" in l))
+        self.assertEqual(get_token(d.port)[0], 200)  # the context from start-up serves on
+
+        os.chmod(key, 0o600)
+        d.signal(signal.SIGHUP)
+        wait_metric(d, 'wif_tokend_reloads_total{kind="tls",result="applied"}', 1)
+        self.assertEqual(get_token(d.port)[0], 200)
+
 
 class WritableFiles(DaemonTest):
     def test_a_config_file_others_may_write_is_warned_about(self):
