@@ -4,6 +4,7 @@ second signal, a load running through the stop, and a restart on the same
 port (SO_REUSEPORT) under load."""
 
 import json
+import os
 import signal
 import socket
 import unittest
@@ -54,6 +55,24 @@ class Drain(DaemonTest):
 
     def test_sigint_drains_the_same_way(self):
         self.drains_on(signal.SIGINT)
+
+    def test_a_request_held_for_a_token_is_answered_as_the_last_at_once(self):
+        # No token yet: a request waits up to request_wait (5 s by default)
+        # for one. The drain answers it at once, as the connection's last.
+        os.unlink(self.token_path)
+        d = self.start_daemon()
+        held = strict_tls_connect(d.port, timeout=30)
+        held.sendall(TOKEN_REQUEST)
+        wait_for(lambda: metric(d, 'wif_tokend_connections_active{listener="mtls"}') == 1,
+                 what="the held connection")
+
+        d.signal(signal.SIGTERM)
+        answers = responses(read_until_close(held))
+        self.assertEqual([a[0] for a in answers], [503])
+        self.assertEqual(answers[0][1]["connection"], "close")
+        held.close()
+        self.assertEqual(d.proc.wait(timeout=20), 0)
+        self.assertNotIn("event=shutdown_timeout", d.log_text())
 
     def test_a_request_that_never_completes_is_cut_at_shutdown_timeout_and_the_exit_is_0(self):
         d = self.start_daemon(default_config(self.tmp, http="http: {header_timeout: 60s}\n")
