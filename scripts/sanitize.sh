@@ -20,7 +20,7 @@ fi
 
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp
 
 status=0
 for kind in "${kinds[@]}"; do
@@ -30,6 +30,7 @@ for kind in "${kinds[@]}"; do
     *) echo "sanitize: unknown kind $kind (expected asan or tsan)" >&2; exit 2 ;;
   esac
   build=$root/build-$kind
+  export WIF_SANITIZE=$sanitize  # for tests whose figures a sanitizer changes
   if [[ ! -f $build/build.ninja ]]; then
     meson setup "$build" "$root" -Db_sanitize="$sanitize" -Db_lundef=false -Dbench=false \
       -Dwerror=true >/dev/null
