@@ -398,6 +398,7 @@ done
 kname=wif-tokend-test-kube-${work##*.}
 containers+=("$kname")
 podman run -d --name "$kname" --read-only --cap-drop=ALL --security-opt=no-new-privileges \
+  -e WIF_TOKEND_KEY_READABLE_BY=group \
   -p 127.0.0.1::7001 -v "$kube:/opt/wif-token-api:ro" "$image" >/dev/null 2>>"$logs/run.log" ||
   fail "podman run (projected volume)"
 kport=$(podman port "$kname" 7001/tcp | sed 's/.*://')

@@ -37,6 +37,10 @@ test_packages=(
   # systemd-analyze and systemd-sysusers check the installed unit; systemd.pc
   # names the folders it is installed to
   systemd
+  # setpriv (util-linux), for the test that starts the daemon as another user
+  util-linux
+  # clang and its runtimes (libFuzzer, sanitizers) for scripts/fuzz.sh and sanitize.sh
+  clang libclang-rt-14-dev
 )
 packages=("${build_packages[@]}")
 if ((with_tests)); then

@@ -21,6 +21,7 @@
 #include "src/net/listener.h"
 #include "src/net/server.h"
 #include "src/net/tls_reloader.h"
+#include "src/privileges.h"
 #include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
 #include "src/tls_report.h"
@@ -47,6 +48,17 @@ tls::ContextOptions tls_options(const config::TlsConfig& c) {
   o.cert_file = c.cert;
   o.key_file = c.key;
   o.key_passphrase_file = c.key_passphrase_file;
+  switch (c.key_readable_by) {
+    case config::TlsConfig::KeyReaders::kOwner:
+      o.key_readable_by = tls::KeyAccess::kOwner;
+      break;
+    case config::TlsConfig::KeyReaders::kGroup:
+      o.key_readable_by = tls::KeyAccess::kGroup;
+      break;
+    case config::TlsConfig::KeyReaders::kAnyone:
+      o.key_readable_by = tls::KeyAccess::kAnyone;
+      break;
+  }
   o.client_ca_file = c.client_ca;
   o.client_intermediates_file = c.client_intermediates;
   o.crl_files = c.crl;
@@ -193,6 +205,10 @@ class Daemon {
 
  private:
   static void on_signal(uv_signal_t* handle, int signum);
+  static void on_workers_stopped(uv_async_t* async);
+  // Runs drop_privileges() and logs what it did; false when the daemon
+  // must stop.
+  bool become_configured_user();
   void start_reloader();
   void begin_shutdown();
   void reload_config();
@@ -210,6 +226,7 @@ class Daemon {
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_signal_t sighup_{};
+  uv_async_t workers_stopped_{};
   bool stopping_ = false;
 };
 
@@ -327,6 +344,21 @@ int Daemon::run() {
   }
   log_trust(*loaded_.tls);
 
+  for (const std::string& warning : cfg.warnings) {
+    log::warn("config", "config_warning", {{"detail", log::untrusted(warning)}});
+  }
+
+  // Bind while still root (a port below 1024, the same socket owner as a
+  // daemon this one replaces under SO_REUSEPORT), then give root up before
+  // any thread starts and before the sources touch a file.
+  if (std::string error = server_->bind(); !error.empty()) {
+    log::error("net", "cannot_listen", {{"error", error}});
+    return 1;
+  }
+  if (!become_configured_user()) {
+    return 1;
+  }
+
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
     sinks_.push_back(
         std::make_unique<token::SlotSink>(*store_, i, token::system_clock(), *metrics_));
@@ -364,17 +396,39 @@ int Daemon::run() {
   uv_signal_start(&sighup_, on_signal, SIGHUP);
   start_reloader();
 
+  // Returns once on_workers_stopped has closed the last handles, so the
+  // control loop keeps taking signals for the whole drain.
   uv_run(&loop_, UV_RUN_DEFAULT);
-  server_->join();
-  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-  }
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  server_->join();  // the threads have left their loops already
   if (uv_loop_close(&loop_) != 0) {
     log::warn("main", "loop_not_closed");
   }
   log::info("main", "stopped");
   return 0;
+}
+
+bool Daemon::become_configured_user() {
+  const config::RunAs& run_as = loaded_.config.run_as;
+  const RunAsResult result = drop_privileges(run_as);
+  if (!result.error.empty()) {
+    log::error("main", "cannot_switch_user",
+               {{"user", log::untrusted(run_as.user)}, {"error", result.error}});
+    return false;
+  }
+  switch (result.outcome) {
+    case RunAsOutcome::kDropped:
+    case RunAsOutcome::kAlreadyThem:
+      log::info("main", "running_as",
+                {{"user", log::untrusted(run_as.user)}, {"uid", run_as.uid}, {"gid", run_as.gid}});
+      break;
+    case RunAsOutcome::kStayedRoot:
+      log::warn("main", "running_as_root",
+                {{"detail", "no user is configured: set user: to drop root after binding"}});
+      break;
+    case RunAsOutcome::kNotRoot:
+      break;
+  }
+  return true;
 }
 
 void Daemon::on_signal(uv_signal_t* handle, int signum) {
@@ -497,7 +551,9 @@ void Daemon::begin_shutdown() {
   stopping_ = true;
   log::info("main", "shutting_down",
             {{"timeout_ms", static_cast<uint64_t>(loaded_.config.shutdown_timeout_ms)}});
-  server_->request_stop(loaded_.config.shutdown_timeout_ms);
+  uv_async_init(&loop_, &workers_stopped_, on_workers_stopped);
+  workers_stopped_.data = this;
+  server_->request_stop(loaded_.config.shutdown_timeout_ms, &workers_stopped_);
   if (reloader_ != nullptr) {
     reloader_->close();
     reloader_ = nullptr;
@@ -505,10 +561,18 @@ void Daemon::begin_shutdown() {
   for (auto& source : loaded_.sources) {
     source->stop([] {});
   }
-  // Signal handles stay armed for a second signal but no longer keep the
-  // loop alive.
-  for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
-    uv_unref(reinterpret_cast<uv_handle_t*>(s));
+}
+
+// Sent by each worker thread as it ends. The signal handles stay open (and
+// a second signal exits at once) until the last one has.
+void Daemon::on_workers_stopped(uv_async_t* async) {
+  auto* d = static_cast<Daemon*>(async->data);
+  if (!d->server_->threads_done()) {
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&d->workers_stopped_), nullptr);
+  for (uv_signal_t* s : {&d->sigterm_, &d->sigint_, &d->sighup_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
   }
 }
 
@@ -538,8 +602,16 @@ int check(const Options& options) {
   std::printf("config: %s\n", cfg.file.empty() ? "(built-in defaults)" : cfg.file.c_str());
   std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
               cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
+  if (!cfg.run_as.user.empty()) {
+    std::printf("runs as: %s (uid %u, gid %u) once its sockets are bound\n",
+                cfg.run_as.user.c_str(), cfg.run_as.uid, cfg.run_as.gid);
+  }
 
-  const int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
+  int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
+  for (const std::string& warning : cfg.warnings) {
+    std::printf("warning: %s\n", warning.c_str());
+    ++warnings;
+  }
   int source_warnings = 0;
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
     const authz::AccessPolicy& policy = loaded->policies[i];

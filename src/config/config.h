@@ -70,6 +70,9 @@ struct TlsConfig {
   std::vector<std::string> crl;
   bool crl_check_chain = false;  // crl_check: leaf | chain
   bool min_version_13 = false;   // min_version: "1.2" | "1.3"
+  // key_readable_by: owner | group | anyone. Who besides the owner may read
+  // the key and passphrase files before the daemon refuses to start.
+  enum class KeyReaders { kOwner, kGroup, kAnyone } key_readable_by = KeyReaders::kOwner;
   int verify_depth = 4;
   bool partial_chain = false;
   bool require_client_auth_eku = false;
@@ -108,9 +111,23 @@ struct LogConfig {
   bool access = true;            // one line per request, at info
 };
 
+// `user:` and `group:`: whom the daemon runs as once it has bound its
+// sockets, when started as root. Names are resolved at load time.
+struct RunAs {
+  std::string user;   // "" : stay who we are
+  std::string group;  // "" : the user's primary group
+  uint32_t uid = 0;   // resolved; meaningful only when user is set
+  uint32_t gid = 0;
+  Mark mark;  // where `user` is, for messages
+};
+
 struct Config {
   std::string file;      // the file it came from; "" for built-in defaults
   std::string base_dir;  // relative paths were resolved against this
+  // Problems that do not stop the daemon (a config file writable by group
+  // or others); the daemon logs each at warn, `check` prints them.
+  std::vector<std::string> warnings;
+  RunAs run_as;
   std::string listen = "0.0.0.0:7001";
   unsigned workers = 0;  // 0: one per CPU
   uint64_t shutdown_timeout_ms = 10'000;
@@ -161,9 +178,10 @@ Environment process_environment();
 
 // Loads `path`, or builds the defaults when path is empty (then relative
 // paths resolve against `working_dir`). ${NAME} in string values is replaced
-// from env; WIF_TOKEND_LISTEN overrides `listen` and WIF_TOKEND_METRICS_LISTEN
-// overrides `metrics.listen` (an empty value counts as unset). Relative file
-// paths are made absolute. Throws ConfigError listing every problem.
+// from env; WIF_TOKEND_LISTEN overrides `listen`, WIF_TOKEND_METRICS_LISTEN
+// overrides `metrics.listen` and WIF_TOKEND_KEY_READABLE_BY overrides
+// `tls.key_readable_by` (an empty value counts as unset). Relative file paths
+// are made absolute. Throws ConfigError listing every problem.
 Config load(const std::string& path, const std::string& working_dir, const Environment& env);
 
 // "500ms", "10s", "5m", "1h" to milliseconds; nullopt when malformed.

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "src/config/config.h"
@@ -16,8 +18,9 @@
 namespace wif::config {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"listen", "workers", "shutdown_timeout", "tls",
-                                         "http",   "tokens",  "metrics",          "log"};
+constexpr std::string_view kTopKeys[] = {
+    "listen", "workers", "shutdown_timeout", "user",    "group",
+    "tls",    "http",    "tokens",           "metrics", "log"};
 constexpr std::string_view kHttpKeys[] = {"handshake_timeout", "header_timeout", "idle_timeout",
                                           "max_header_bytes", "max_connections"};
 constexpr std::string_view kMetricsKeys[] = {"listen", "allow"};
@@ -40,6 +43,7 @@ constexpr std::string_view kListenExpected =
 constexpr std::string_view kMetricsListenExpected =
     "an address and port such as 127.0.0.1:9464, or \"\" to turn metrics off";
 constexpr std::string_view kMetricsOverrideExpected = "an address and port such as 0.0.0.0:9464";
+constexpr std::string_view kKeyReadersOverride = "WIF_TOKEND_KEY_READABLE_BY";
 
 [[noreturn]] void fail(const Mark& mark, std::string_view message) {
   Diagnostics diag;
@@ -51,7 +55,20 @@ constexpr std::string_view kMetricsOverrideExpected = "an address and port such 
   fail(Mark{path, 0, 0}, "cannot read the config file: " + std::system_category().message(error));
 }
 
-std::string read_config_file(const std::string& path) {
+// Whoever can write the config decides which clients get which tokens.
+void warn_if_writable(const std::string& path, const struct stat& st,
+                      std::vector<std::string>& warnings) {
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+    return;
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  warnings.push_back("config file " + path + " is writable by " +
+                     ((st.st_mode & S_IWOTH) != 0 ? "others" : "group") + " (mode " + mode +
+                     "): whoever can write it decides who gets tokens");
+}
+
+std::string read_config_file(const std::string& path, std::vector<std::string>& warnings) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     fail_to_read(path, errno);
@@ -68,6 +85,7 @@ std::string read_config_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     fail_to_read(path, EISDIR);
   }
+  warn_if_writable(path, st, warnings);
 
   std::string text;
   char buffer[16 * 1024];
@@ -169,6 +187,8 @@ void read_log(YamlReader& reader, const Value& section, LogConfig& log) {
 void read_top_level(YamlReader& reader, const Value& root, const Environment& env, Config& config) {
   bool has_tls = false;
   bool has_tokens = false;
+  std::optional<Value> user;
+  std::optional<Value> group;
   const bool is_map = reader.each_entry(root, kTopKeys, [&](const Entry& entry) {
     const Value& value = entry.value;
     if (entry.key == "listen") {
@@ -181,6 +201,10 @@ void read_top_level(YamlReader& reader, const Value& root, const Environment& en
       if (const std::optional<uint64_t> ms = reader.duration_ms(value, false)) {
         config.shutdown_timeout_ms = *ms;
       }
+    } else if (entry.key == "user") {
+      user = value;
+    } else if (entry.key == "group") {
+      group = value;
     } else if (entry.key == "tls") {
       has_tls = true;
       read_tls(reader, value, config.base_dir, config.tls);
@@ -198,6 +222,7 @@ void read_top_level(YamlReader& reader, const Value& root, const Environment& en
   if (!is_map) {
     return;
   }
+  read_run_as(reader, user ? &*user : nullptr, group ? &*group : nullptr, config.run_as);
 
   // Sections left out still have defaults to check and fill in.
   if (!has_tls) {
@@ -251,6 +276,28 @@ std::string restart_settings_of(const YAML::Node& root) {
   return YAML::Dump(fixed);
 }
 
+// WIF_TOKEND_KEY_READABLE_BY wins over tls.key_readable_by, for an image run
+// without a config file where the platform decides the key's mode: a
+// Kubernetes secret volume is owned by root and readable through the pod's
+// fsGroup, so the key there is group-readable by design.
+void apply_key_readers_override(const Environment& env, Diagnostics& diag, TlsConfig& tls) {
+  const std::optional<std::string> value = env(kKeyReadersOverride);
+  if (!value || value->empty()) {
+    return;
+  }
+  if (*value == "owner") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kOwner;
+  } else if (*value == "group") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kGroup;
+  } else if (*value == "anyone") {
+    tls.key_readable_by = TlsConfig::KeyReaders::kAnyone;
+  } else {
+    diag.error(Mark{"(environment " + std::string(kKeyReadersOverride) + ")", 0, 0},
+               "tls.key_readable_by",
+               "got " + quote(*value) + " (expected one of: owner, group, anyone)");
+  }
+}
+
 }  // namespace
 
 Config load(const std::string& path, const std::string& working_dir, const Environment& env) {
@@ -261,7 +308,7 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   } else {
     config.file = path;
     config.base_dir = absolute_dir(std::filesystem::absolute(path).parent_path().string());
-    documents = parse(path, read_config_file(path));
+    documents = parse(path, read_config_file(path, config.warnings));
   }
 
   Diagnostics diag;
@@ -278,6 +325,7 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   apply_listen_override(env, kListenOverride, "listen", kListenExpected, diag, config.listen);
   apply_listen_override(env, kMetricsListenOverride, "metrics.listen", kMetricsOverrideExpected,
                         diag, config.metrics.listen);
+  apply_key_readers_override(env, diag, config.tls);
 
   if (!diag.ok()) {
     throw ConfigError(diag.messages());

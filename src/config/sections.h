@@ -25,6 +25,10 @@ void read_tokens(YamlReader& reader, const Value& section, std::vector<TokenConf
 // to rules as written; src/authz/ compiles them.
 void read_allow(YamlReader& reader, const Value& value, std::vector<AllowRule>& rules);
 
+// `user` and `group` (either may be null when left out): names resolved to
+// ids through the system's user and group databases.
+void read_run_as(YamlReader& reader, const Value* user, const Value* group, RunAs& out);
+
 // The token served when the file has no `tokens` key, as the original app
 // did: "wif", read from $WIF_HOME/wif_token.txt (WIF_HOME defaults to
 // /opt/wif-token-api).

@@ -9,6 +9,7 @@ namespace {
 constexpr std::string_view kTlsKeys[] = {"cert",
                                          "key",
                                          "key_passphrase_file",
+                                         "key_readable_by",
                                          "client_ca",
                                          "client_intermediates",
                                          "crl",
@@ -24,6 +25,7 @@ constexpr std::string_view kTlsKeys[] = {"cert",
                                          "session_lifetime",
                                          "reload_on_change",
                                          "reload_delay"};
+constexpr std::string_view kKeyReaders[] = {"owner", "group", "anyone"};
 constexpr std::string_view kCrlChecks[] = {"leaf", "chain"};
 constexpr std::string_view kMinVersions[] = {"1.2", "1.3"};
 constexpr uint64_t kMaxVerifyDepth = 10;
@@ -177,6 +179,12 @@ void read_tls(YamlReader& reader, const Value& section, const std::string& base_
       read_file(reader, value, base_dir, true, tls.key);
     } else if (entry.key == "key_passphrase_file") {
       read_file(reader, value, base_dir, false, tls.key_passphrase_file);
+    } else if (entry.key == "key_readable_by") {
+      if (const std::optional<std::string> readers = reader.choice(value, kKeyReaders)) {
+        tls.key_readable_by = *readers == "owner"   ? TlsConfig::KeyReaders::kOwner
+                              : *readers == "group" ? TlsConfig::KeyReaders::kGroup
+                                                    : TlsConfig::KeyReaders::kAnyone;
+      }
     } else if (entry.key == "client_ca") {
       has_client_ca = true;
       read_file(reader, value, base_dir, true, tls.client_ca);

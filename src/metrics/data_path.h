@@ -133,6 +133,7 @@ struct alignas(64) DataPathCounters {
   std::array<Cell, kHandshakeCount> handshakes;
   LatencyCells handshake_latency;  // completed handshakes only
   Cell resumptions;
+  Cell renegotiations_refused;  // TLS 1.2 clients that asked after the handshake
   Cell connections_opened;
   Cell connections_closed;
   Cell connections_refused;  // at max_connections

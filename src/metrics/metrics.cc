@@ -175,9 +175,11 @@ class Metrics::DataPathCollector final : public prometheus::Collectable {
                "Time from accept to a completed TLS handshake.", MetricType::Histogram);
     HistogramSum latency;
     uint64_t resumed = 0;
+    uint64_t renegotiations = 0;
     for (const auto& w : workers_) {
       latency.add(w->handshake_latency);
       resumed += w->resumptions.get();
+      renegotiations += w->renegotiations_refused.get();
     }
     latency.emit(duration, {});
     out.push_back(std::move(duration));
@@ -187,6 +189,12 @@ class Metrics::DataPathCollector final : public prometheus::Collectable {
                "Completed TLS handshakes that resumed a session.", MetricType::Counter);
     add_counter(resumptions, {}, static_cast<double>(resumed));
     out.push_back(std::move(resumptions));
+
+    MetricFamily refused = family(
+        "wif_tokend_tls_renegotiations_refused_total",
+        "TLS 1.2 renegotiation requests refused (each ends its connection).", MetricType::Counter);
+    add_counter(refused, {}, static_cast<double>(renegotiations));
+    out.push_back(std::move(refused));
   }
 
   void collect_connections(std::vector<MetricFamily>& out) const {

@@ -1,6 +1,8 @@
 #include "src/net/connection.h"
 
+#include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <optional>
@@ -14,12 +16,19 @@ namespace wif::net {
 namespace {
 
 // Answers waiting for a client that does not read are capped: past this much
-// pending output the connection stops reading (and so stops producing
-// answers) until the socket drains.
+// output not yet taken by the socket (in flight, encrypted or not) the
+// connection stops reading (and so stops producing answers) until the socket
+// drains.
 constexpr size_t kMaxPendingOutputBytes = 256 * 1024;
 // After a timeout or an error answer, how long a close_notify or error
 // response may take to leave before the socket is simply closed.
 constexpr uint64_t kClosingGraceMs = 2000;
+// Output buffers larger than this are given back once written, so only a
+// connection busy right now holds more.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
+// Once everything is written, how long input is read and dropped while
+// waiting for the peer to close its side.
+constexpr uint64_t kLingerMs = 2000;
 
 http::ParserLimits parser_limits(const config::HttpConfig& http) {
   http::ParserLimits limits;
@@ -145,7 +154,7 @@ Connection::Connection(Worker& worker, std::shared_ptr<const tls::ServerContext>
 
 Connection::~Connection() = default;
 
-void Connection::accept(Worker& worker, uv_stream_t* server) {
+Connection* Connection::create(Worker& worker) {
   SharedListenerState& shared = worker.shared();
   std::shared_ptr<const tls::ServerContext> context;
   if (shared.tls != nullptr) {
@@ -162,7 +171,7 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
                  {{"error", uv_strerror(rc)}, {"suppressed", suppressed}});
     }
     delete c;
-    return;
+    return nullptr;
   }
   c->tcp_.data = c;
   c->handles_open_ = 1;
@@ -170,35 +179,64 @@ void Connection::accept(Worker& worker, uv_stream_t* server) {
   c->timer_.data = c;
   c->handles_open_ = 2;
   worker.add(c);
+  return c;
+}
 
-  rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp_));
+void Connection::accept(Worker& worker, uv_stream_t* server) {
+  Connection* c = create(worker);
+  if (c == nullptr) {
+    return;
+  }
+  const int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp_));
   if (rc != 0) {
     log::debug("net", "accept_failed", {{"error", uv_err_name(rc)}});
     c->close_now();
     return;
   }
+  c->start();
+}
+
+void Connection::adopt(Worker& worker, int fd) {
+  Connection* c = create(worker);
+  if (c == nullptr) {
+    ::close(fd);
+    return;
+  }
+  const int rc = uv_tcp_open(&c->tcp_, fd);
+  if (rc != 0) {
+    // libuv took no ownership of the descriptor.
+    log::debug("net", "adopt_failed", {{"error", uv_err_name(rc)}});
+    ::close(fd);
+    c->close_now();
+    return;
+  }
+  c->start();
+}
+
+void Connection::start() {
+  SharedListenerState& shared = worker_.shared();
   if (shared.active_connections.load(std::memory_order_relaxed) >= shared.http.max_connections) {
     // Over the limit: close at once so the connections already open keep
     // their share of the machine. Counted, logged at debug (per connection).
-    worker.counters().connections_refused.inc();
-    log::debug("net", "connection_refused", {{"conn", c->id_}, {"reason", "max_connections"}});
-    c->close_now();
+    worker_.counters().connections_refused.inc();
+    log::debug("net", "connection_refused", {{"conn", id_}, {"reason", "max_connections"}});
+    close_now();
     return;
   }
   shared.active_connections.fetch_add(1, std::memory_order_relaxed);
-  c->counted_ = true;
-  c->accepted_ns_ = uv_hrtime();
-  worker.counters().connections_opened.inc();
+  counted_ = true;
+  accepted_ns_ = uv_hrtime();
+  worker_.counters().connections_opened.inc();
 
-  uv_tcp_nodelay(&c->tcp_, 1);
-  rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp_), on_alloc, on_read);
+  uv_tcp_nodelay(&tcp_, 1);
+  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   if (rc != 0) {
-    c->close_now();
+    close_now();
     return;
   }
-  c->reading_ = true;
+  reading_ = true;
   const config::HttpConfig& http = shared.http;
-  c->set_deadline(c->tls_ ? http.handshake_timeout_ms : http.header_timeout_ms);
+  set_deadline(tls_ ? http.handshake_timeout_ms : http.header_timeout_ms);
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
@@ -208,6 +246,12 @@ void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* b
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(stream->data);
+  if (c->phase_ == Phase::kLingering) {
+    if (nread < 0) {
+      c->close_now();  // the peer closed too (or reset): nothing is left to lose
+    }
+    return;  // input after our last answer is dropped unread
+  }
   if (nread > 0) {
     c->received(buf->base, static_cast<size_t>(nread));
     return;
@@ -228,6 +272,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
   uv_read_stop(stream);
   c->reading_ = false;
+  c->peer_gone_ = true;
   c->close_after_flush_ = true;
   if (!c->write_in_flight_) {
     c->close_now();
@@ -235,7 +280,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 void Connection::received(const char* data, size_t len) {
-  if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) {
+  if (phase_ == Phase::kClosing || phase_ == Phase::kLingering || phase_ == Phase::kClosed) {
     return;
   }
   received_any_ = true;
@@ -269,7 +314,10 @@ void Connection::advance_handshake() {
                  {{"conn", id_},
                   {"subject", log::untrusted(peer ? peer->subject : "")},
                   {"resumed", tls_->resumed()}});
-      set_deadline(worker_.shared().http.idle_timeout_ms);
+      // While draining, the one request this connection may still send is
+      // expected at once.
+      const config::HttpConfig& http = worker_.shared().http;
+      set_deadline(worker_.draining() ? http.header_timeout_ms : http.idle_timeout_ms);
       return;
     }
     case tls::Session::Status::kWantMore:
@@ -300,6 +348,9 @@ void Connection::advance_handshake() {
 void Connection::read_plaintext() {
   const tls::Session::Status status = tls_->read(plaintext_in_);
   if (status == tls::Session::Status::kFailed) {
+    if (tls_->renegotiation_refused()) {
+      worker_.counters().renegotiations_refused.inc();
+    }
     log::debug("tls", "record_failed",
                {{"conn", id_},
                 {"reason", tls::failure_name(tls_->failure())},
@@ -325,9 +376,10 @@ size_t Connection::pending_output() const {
 void Connection::process_requests() {
   size_t offset = 0;
   while (phase_ == Phase::kOpen && !close_after_flush_ && !held_ && offset < plaintext_in_.size()) {
-    if (pending_output() > kMaxPendingOutputBytes) {
+    if (wire_out_.size() + pending_output() > kMaxPendingOutputBytes) {
       // A pipelining client that does not read its answers: stop reading
-      // until the socket drains (on_write resumes).
+      // until the socket drains (on_write resumes). The bytes of the write
+      // in flight count too, so the two buffers together stay under the cap.
       stop_reading();
       break;
     }
@@ -428,6 +480,15 @@ void Connection::answer(const http::Request& request) {
   if (!peer_still_trusted()) {
     return;
   }
+  if (worker_.draining() && request.keep_alive) {
+    // The answer is the connection's last, and says so (RFC 9112 section
+    // 9.6), so a client does not send more on a connection about to close.
+    http::Request last = request;
+    last.keep_alive = false;
+    answer(last);
+    return;
+  }
+  answered_any_ = true;
   const size_t before = plaintext_out_.size();
   const tls::PeerIdentity* peer = tls_ ? tls_->peer() : nullptr;
   const Answer result =
@@ -550,7 +611,7 @@ void Connection::flush() {
   }
   if (wire_out_.empty()) {
     if (close_after_flush_) {
-      close_now();
+      finish();
     }
     return;
   }
@@ -566,16 +627,24 @@ void Connection::flush() {
 }
 
 void Connection::encrypt_pending() {
-  if (!plaintext_out_.empty()) {
-    tls_->write(plaintext_out_);
-    plaintext_out_.clear();
+  if (plaintext_out_.empty()) {
+    return;
+  }
+  tls_->write(plaintext_out_);
+  // The answers hold tokens: wipe them before the buffer is reused or
+  // freed (explicit_bzero(3) is not optimised away). Only [0, size) was ever
+  // written since the last wipe.
+  explicit_bzero(plaintext_out_.data(), plaintext_out_.size());
+  plaintext_out_.clear();
+  if (plaintext_out_.capacity() > kKeptBufferBytes) {
+    std::string().swap(plaintext_out_);  // a client that pipelined a lot
   }
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->write_in_flight_ = false;
-  if (c->phase_ == Phase::kClosed) {
+  if (c->phase_ == Phase::kClosed || c->phase_ == Phase::kLingering) {
     return;  // the handle is closing; on_close frees the connection
   }
   if (status != 0) {
@@ -583,7 +652,8 @@ void Connection::on_write(uv_write_t* req, int status) {
     c->close_now();
     return;
   }
-  if (c->wire_out_.capacity() > 16 * 1024) {
+  c->wire_out_.clear();  // written: from here on it holds only bytes in flight
+  if (c->wire_out_.capacity() > kKeptBufferBytes) {
     std::string().swap(c->wire_out_);  // give back a large buffer while idle
   }
   if (c->pending_output() > 0) {
@@ -591,7 +661,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     return;
   }
   if (c->close_after_flush_) {
-    c->close_now();
+    c->finish();
     return;
   }
   if (c->held_) {
@@ -600,6 +670,10 @@ void Connection::on_write(uv_write_t* req, int status) {
   if (c->phase_ == Phase::kOpen && !c->reading_) {
     c->start_reading();
     c->process_requests();  // answers held back while the output was full
+    return;
+  }
+  if (c->worker_.draining() && c->idle() && c->answered_any_) {
+    c->close_gracefully();  // answered before the drain began
     return;
   }
   if (c->phase_ == Phase::kOpen && !c->parser_.in_message()) {
@@ -637,6 +711,43 @@ void Connection::close_gracefully() {
   stop_reading();
   set_deadline(kClosingGraceMs);
   flush();
+}
+
+void Connection::finish() {
+  if (peer_gone_) {
+    close_now();  // nothing more can arrive, so closing cannot reset
+    return;
+  }
+  linger();
+}
+
+void Connection::linger() {
+  phase_ = Phase::kLingering;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  // uv_shutdown(3) sends FIN once the queued writes are out; none is queued.
+  int rc = uv_shutdown(&shutdown_req_, stream, on_shutdown);
+  if (rc != 0) {
+    close_now();
+    return;
+  }
+  shutdown_req_.data = this;
+  if (!reading_) {
+    rc = uv_read_start(stream, on_alloc, on_read);
+    if (rc != 0) {
+      close_now();
+      return;
+    }
+    reading_ = true;
+  }
+  set_deadline(kLingerMs);
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  // UV_ECANCELED: the handle is closing, and on_close frees the connection.
+  if (status != 0 && c->phase_ == Phase::kLingering) {
+    c->close_now();  // the peer is gone already
+  }
 }
 
 void Connection::close_now() {
@@ -695,6 +806,9 @@ void Connection::on_timer(uv_timer_t* timer) {
     case Phase::kClosing:
       c->close_now();  // the peer did not take our last bytes in time
       return;
+    case Phase::kLingering:
+      c->close_now();  // the peer keeps its side open; our answers are out
+      return;
     case Phase::kClosed:
       return;
   }
@@ -707,11 +821,21 @@ bool Connection::idle() const {
 
 void Connection::drain() {
   if (held_ && phase_ == Phase::kOpen) {
-    retry_held(true);  // answered now; answered() closes, the worker draining
+    // Answered now, as the connection's last (see answer()); answered()
+    // closes, the worker draining.
+    held_->keep_alive = false;
+    retry_held(true);
+    return;
+  }
+  if (idle() && answered_any_) {
+    close_gracefully();  // an idle keep-alive connection
     return;
   }
   if (idle()) {
-    close_gracefully();
+    // New, and its first request may be on its way: closing now would leave
+    // a client that did everything right without an answer. It gets the
+    // header deadline to send it.
+    set_deadline(worker_.shared().http.header_timeout_ms);
   }
   // Otherwise the request in progress is answered first: answer() sees the
   // worker draining and closes after it. A handshake in progress may still

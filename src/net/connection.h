@@ -12,6 +12,12 @@
 // connections when the token store changes; the connection's deadline timer
 // bounds the wait.
 //
+// Ending a connection takes stages (RFC 9112 section 9.6): the last answer
+// and close_notify are written, then the write side is shut down and input is
+// read and dropped until the peer closes too (or a short grace runs out), so
+// that unread input never makes the kernel reset the connection and discard
+// an answer the peer has not read yet.
+//
 // Owned by itself: created on accept, deleted in the close callback of its
 // last handle. Lives on its worker's loop thread only.
 #pragma once
@@ -35,6 +41,9 @@ class Connection {
  public:
   // Accepts from `server`. On failure the connection deletes itself.
   static void accept(Worker& worker, uv_stream_t* server);
+  // Serves a socket the worker accepted itself (non-blocking, close-on-exec);
+  // takes ownership of fd whatever happens.
+  static void adopt(Worker& worker, int fd);
 
   // Worker drain: close now if idle, else after the answer in progress.
   void drain();
@@ -47,14 +56,24 @@ class Connection {
   Connection* prev = nullptr;
 
  private:
-  enum class Phase { kHandshake, kOpen, kClosing, kClosed };
+  // kClosing: the last bytes are leaving, nothing more is read.
+  // kLingering: everything is written and the write side shut down; input is
+  // dropped until the peer's EOF.
+  enum class Phase { kHandshake, kOpen, kClosing, kLingering, kClosed };
 
   Connection(Worker& worker, std::shared_ptr<const tls::ServerContext> tls);
   ~Connection();
 
+  // A connection with both handles initialised and on the worker's list, or
+  // null (logged) when libuv refuses.
+  static Connection* create(Worker& worker);
+  // After accept or adopt: the max_connections check, then reading.
+  void start();
+
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
+  static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_timer(uv_timer_t* timer);
   static void on_close(uv_handle_t* handle);
 
@@ -74,6 +93,8 @@ class Connection {
   void encrypt_pending();
   void flush();
   void close_gracefully();
+  void finish();
+  void linger();
   void close_now();
   void set_deadline(uint64_t ms);
   bool idle() const;
@@ -88,6 +109,7 @@ class Connection {
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_write_t write_req_{};
+  uv_shutdown_t shutdown_req_{};
   Phase phase_ = Phase::kHandshake;
   bool write_in_flight_ = false;
   bool close_after_flush_ = false;
@@ -97,6 +119,8 @@ class Connection {
   uint64_t held_until_ms_ = 0;         // uv_now() when its wait ends
   bool counted_ = false;               // holds a place in active_connections
   bool received_any_ = false;
+  bool answered_any_ = false;        // false: new, its first request may be on its way
+  bool peer_gone_ = false;           // EOF or a read error: nothing more will arrive
   uint64_t accepted_ns_ = 0;         // uv_hrtime() at accept
   uint64_t received_ns_ = 0;         // uv_hrtime() of the latest read
   uint64_t request_started_ns_ = 0;  // the read that began the current request

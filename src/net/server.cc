@@ -41,43 +41,56 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
   metrics_.name = "metrics";
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  for (int fd : fds_) {
+    close(fd);  // bound but never handed to a worker
+  }
+  if (metrics_fd_ >= 0) {
+    close(metrics_fd_);
+  }
+}
 
-std::string Server::start(uv_loop_t* control_loop) {
+std::string Server::bind() {
   // Bind everything before starting anything, so a busy port fails start-up
   // cleanly. The first socket fixes the port (it may have been 0) and the
   // others join it.
+  bound_ = true;
   warn_if_shared(options_.listen);
   if (options_.metrics_listen) {
     warn_if_shared(*options_.metrics_listen);
   }
-  std::vector<int> fds;
   config::Endpoint endpoint = options_.listen;
   for (unsigned i = 0; i < options_.workers; ++i) {
     ListenResult r = open_listener(endpoint, kBacklog);
     if (r.fd < 0) {
-      for (int fd : fds) {
-        close(fd);
-      }
       return r.error;
     }
     endpoint.port = r.port;
-    fds.push_back(r.fd);
+    fds_.push_back(r.fd);
   }
   port_ = endpoint.port;
 
-  int metrics_fd = -1;
   if (options_.metrics_listen) {
     ListenResult r = open_listener(*options_.metrics_listen, 128);
     if (r.fd < 0) {
-      for (int fd : fds) {
-        close(fd);
-      }
       return r.error;
     }
-    metrics_fd = r.fd;
+    metrics_fd_ = r.fd;
     metrics_port_ = r.port;
   }
+  return "";
+}
+
+std::string Server::start(uv_loop_t* control_loop) {
+  if (!bound_) {
+    if (std::string error = bind(); !error.empty()) {
+      return error;
+    }
+  }
+  const std::vector<int> fds = std::move(fds_);
+  fds_.clear();
+  const int metrics_fd = metrics_fd_;
+  metrics_fd_ = -1;
 
   // Every worker's counters exist before the first thread starts, so a
   // scrape never sees the set of counters change.
@@ -138,14 +151,23 @@ void Server::notify_tokens_changed() {
   }
 }
 
-void Server::request_stop(uint64_t timeout_ms) {
+void Server::request_stop(uint64_t timeout_ms, uv_async_t* finished) {
   notifying_ = false;
   for (auto& worker : workers_) {
-    worker->request_stop(timeout_ms);
+    worker->request_stop(timeout_ms, finished);
   }
   if (metrics_worker_) {
     metrics_worker_->request_stop(timeout_ms);
   }
+}
+
+bool Server::threads_done() const {
+  for (const auto& worker : workers_) {
+    if (!worker->thread_done()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void Server::join() {

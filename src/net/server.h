@@ -41,8 +41,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every socket, then starts the workers. Returns "" or a message
-  // naming the address and the system error.
+  // Binds every socket (the mTLS listener's, one per worker, and the
+  // metrics one). Returns "" or a message naming the address and the system
+  // error. Separate from start() so the daemon can give up root in between.
+  std::string bind();
+  // Starts the workers, binding first if bind() was not called. Returns ""
+  // or a message naming what failed.
   std::string start(uv_loop_t* control_loop);
 
   // New connections use `context` from now on; connections already open keep
@@ -66,7 +70,10 @@ class Server {
   void notify_tokens_changed();
 
   // Stops accepting and drains every worker (see Worker::request_stop).
-  void request_stop(uint64_t timeout_ms);
+  // `finished`, an async handle on the control loop, is sent each time a
+  // worker thread ends; threads_done() then tells whether all have.
+  void request_stop(uint64_t timeout_ms, uv_async_t* finished = nullptr);
+  bool threads_done() const;
   // Blocks until the worker threads have ended. Call after request_stop().
   void join();
 
@@ -81,6 +88,9 @@ class Server {
   std::atomic<uint64_t> tls_generation_{0};
   SharedListenerState mtls_;
   SharedListenerState metrics_;
+  std::vector<int> fds_;  // bound, not yet handed to a worker
+  int metrics_fd_ = -1;
+  bool bound_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Worker> metrics_worker_;
   uint16_t port_ = 0;

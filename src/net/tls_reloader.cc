@@ -232,18 +232,21 @@ void TlsReloader::attempt(ReloadTrigger trigger) {
 
   try {
     std::shared_ptr<const tls::ServerContext> context = tls::ServerContext::build(options_.context);
-    const tls::CertificateSummary& cert = context->server_certificate();
-    log::info("tls", "reload_applied",
-              {{"trigger", reload_trigger_name(trigger)},
-               {"generation", context->generation()},
-               {"cert_subject", log::untrusted(cert.subject)},
-               {"cert_not_after", format_time(cert.not_after_unix)},
-               {"client_anchors", static_cast<uint64_t>(context->anchors().size())},
-               {"crls", static_cast<uint64_t>(context->crls().size())}});
     applied_ = digest;
     rejected_.clear();
     waiting_since_ms_.reset();
+    // Logged once the context serves, so whoever reads the line (an
+    // operator, a test) knows that the next request already meets it.
+    const std::shared_ptr<const tls::ServerContext> applied = context;
     apply_(std::move(context));
+    const tls::CertificateSummary& cert = applied->server_certificate();
+    log::info("tls", "reload_applied",
+              {{"trigger", reload_trigger_name(trigger)},
+               {"generation", applied->generation()},
+               {"cert_subject", log::untrusted(cert.subject)},
+               {"cert_not_after", format_time(cert.not_after_unix)},
+               {"client_anchors", static_cast<uint64_t>(applied->anchors().size())},
+               {"crls", static_cast<uint64_t>(applied->crls().size())}});
     finish(trigger, ReloadResult::kApplied);
   } catch (const tls::ContextError& e) {
     const uint64_t now = uv_now(loop_);

@@ -1,6 +1,10 @@
 #include "src/net/worker.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "src/log/log.h"
 #include "src/net/connection.h"
@@ -77,10 +81,16 @@ int Worker::attach(uv_loop_t* loop) {
 void Worker::thread_main(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   uv_run(w->loop_, UV_RUN_DEFAULT);
+  w->thread_done_.store(true, std::memory_order_release);
+  // uv_async_send(3) is the one libuv call that is safe from another thread.
+  if (uv_async_t* finished = w->finished_async_.load(std::memory_order_acquire)) {
+    uv_async_send(finished);
+  }
 }
 
-void Worker::request_stop(uint64_t timeout_ms) {
+void Worker::request_stop(uint64_t timeout_ms, uv_async_t* finished) {
   stop_timeout_ms_.store(timeout_ms, std::memory_order_relaxed);
+  finished_async_.store(finished, std::memory_order_release);
   uv_async_send(&stop_async_);
 }
 
@@ -141,9 +151,11 @@ void Worker::begin_drain() {
     return;
   }
   draining_ = true;
-  // Closing the socket refuses what the kernel queued for this worker but
-  // it had not accepted yet; a second daemon on the same port (SO_REUSEPORT)
-  // takes new connections from here on.
+  // Closing a listening socket resets every connection the kernel completed
+  // but nobody accepted yet (tcp(7)), so those are taken and served first.
+  // After the close, a second daemon on the same port (SO_REUSEPORT) takes
+  // the new connections, and with none they are refused.
+  accept_pending();
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   uv_timer_start(&force_timer_, on_force_close, stop_timeout_ms_.load(std::memory_order_relaxed),
                  0);
@@ -153,6 +165,30 @@ void Worker::begin_drain() {
     c = next;
   }
   maybe_finish();
+}
+
+void Worker::accept_pending() {
+  // TODO: a connection the kernel completes between the last accept4() here
+  // and the close just after is still reset. The window is a few
+  // microseconds; on Linux 5.14 and later net.ipv4.tcp_migrate_req=1 closes
+  // it when another daemon shares the port, by moving such connections to
+  // its sockets. Without a successor only a refusal is possible anyway.
+  for (;;) {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      Connection::adopt(*this, fd);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) {
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      // Out of descriptors, most likely: what is left is reset by the close.
+      log::warn("net", "drain_accept_failed",
+                {{"listener", shared_.name}, {"worker", index_}, {"error", std::strerror(errno)}});
+    }
+    return;
+  }
 }
 
 void Worker::on_force_close(uv_timer_t* timer) {

@@ -59,8 +59,13 @@ class Worker {
 
   // Any thread: stop accepting, let requests in flight finish, close idle
   // connections with close_notify, and force the rest closed after
-  // timeout_ms. The loop then runs out of handles and the thread ends.
-  void request_stop(uint64_t timeout_ms);
+  // timeout_ms. The loop then runs out of handles and the thread ends; its
+  // last act is uv_async_send(finished) when finished is not null, so the
+  // owner's loop learns of it without blocking in join().
+  void request_stop(uint64_t timeout_ms, uv_async_t* finished = nullptr);
+  // Any thread: true once the thread started by start_thread() has left its
+  // loop (join() then returns at once).
+  bool thread_done() const { return thread_done_.load(std::memory_order_acquire); }
   // Waits for the thread started by start_thread().
   void join();
   // Any thread, but never after request_stop(): a token changed, so held
@@ -92,6 +97,8 @@ class Worker {
   static void thread_main(void* arg);
   int open_handles();
   void begin_drain();
+  // Accepts and serves every connection queued on the listening socket.
+  void accept_pending();
   void maybe_finish();
 
   const unsigned index_;
@@ -109,6 +116,8 @@ class Worker {
   bool draining_ = false;
   bool finished_ = false;
   std::atomic<uint64_t> stop_timeout_ms_{0};
+  std::atomic<uv_async_t*> finished_async_{nullptr};
+  std::atomic<bool> thread_done_{false};
   uint64_t connections_made_ = 0;
   std::unique_ptr<char[]> read_buffer_;
   Connection* first_ = nullptr;  // intrusive list of live connections

@@ -12,6 +12,7 @@
 #include "src/tls/cipher_settings.h"
 #include "src/tls/client_verify.h"
 #include "src/tls/context_extras.h"
+#include "src/tls/key_access.h"
 #include "src/tls/openssl_helpers.h"
 #include "src/tls/pem_files.h"
 #include "src/tls/summaries.h"
@@ -454,6 +455,7 @@ void ContextBuilder::describe_server_chain_trust() {
 }
 
 std::shared_ptr<const ServerContext> ServerContext::build(const ContextOptions& options) {
+  check_key_access(options);
   return ContextBuilder(options).build();
 }
 

@@ -29,10 +29,15 @@ namespace wif::tls {
 
 enum class MinVersion { kTls12, kTls13 };
 
+// Who may read the key and passphrase files besides their owner before
+// build() refuses them (tls.key_readable_by).
+enum class KeyAccess { kOwner, kGroup, kAnyone };
+
 struct ContextOptions {
   std::string cert_file;  // leaf, optionally followed by its intermediates
   std::string key_file;
-  std::string key_passphrase_file;        // empty: the key is not encrypted
+  std::string key_passphrase_file;  // empty: the key is not encrypted
+  KeyAccess key_readable_by = KeyAccess::kOwner;
   std::string client_ca_file;             // trust anchors for client certificates
   std::string client_intermediates_file;  // untrusted, only to build chains
   std::vector<std::string> crl_files;
@@ -89,10 +94,11 @@ class ContextError : public std::runtime_error {
 
 class ServerContext {
  public:
-  // Loads and checks everything: the files parse, the key matches the leaf,
-  // the leaf is within its validity and its chain links up, the anchors and
-  // CRLs load and every CRL from a configured CA carries its signature.
-  // Throws ContextError on the first problem.
+  // Loads and checks everything: the key and passphrase files are readable
+  // by no more users than key_readable_by allows, the files parse, the key
+  // matches the leaf, the leaf is within its validity and its chain links
+  // up, the anchors and CRLs load and every CRL from a configured CA carries
+  // its signature. Throws ContextError on the first problem.
   static std::shared_ptr<const ServerContext> build(const ContextOptions& options);
 
   ~ServerContext();

@@ -120,6 +120,20 @@ Session::Session(const ServerContext& context) : ssl_(SSL_new(context.native()))
   write_bio_ = write_bio.get();
   SSL_set_bio(ssl_.get(), read_bio.release(), write_bio.release());
   SSL_set_accept_state(ssl_.get());
+  SSL_set_app_data(ssl_.get(), this);
+  SSL_set_info_callback(ssl_.get(), on_info);
+}
+
+// SSL_CTX_set_info_callback(3). SSL_OP_NO_RENEGOTIATION makes OpenSSL answer
+// a TLS 1.2 ClientHello on an established connection with a warning
+// no_renegotiation alert (RFC 5746 section 4.5) without entering the
+// handshake state machine, so the alert we write is the only sign of it.
+// RFC 8446 has no renegotiation, so the alert means this case only.
+void Session::on_info(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT &&
+      (ret & 0xff) == SSL_AD_NO_RENEGOTIATION) {
+    static_cast<Session*>(SSL_get_app_data(ssl))->renegotiation_refused_ = true;
+  }
 }
 
 Session::~Session() = default;
@@ -247,6 +261,14 @@ Session::Status Session::read(std::string& out) {
     switch (ssl_error) {
       case SSL_ERROR_WANT_READ:
         // Every complete record is consumed; the rest needs more ciphertext.
+        if (renegotiation_refused_) {
+          // The client waits for a handshake that will not come; OpenSSL's
+          // own clients abort on the alert. Ending the connection here makes
+          // the outcome the same whatever the client does next.
+          failure_ = Failure::kProtocol;
+          failure_detail_ = "the client asked to renegotiate (refused with no_renegotiation)";
+          return Status::kFailed;
+        }
         return Status::kOk;
       case SSL_ERROR_ZERO_RETURN:
         return Status::kClosed;

@@ -74,6 +74,11 @@ class Session {
   // close_notify (after appending what came before it), kFailed on a fatal
   // error. Only once established(). May queue ciphertext (a TLS 1.3
   // KeyUpdate answer, an alert) for the owner to flush.
+  //
+  // A TLS 1.2 ClientHello after the handshake (a renegotiation request) is
+  // refused with a no_renegotiation alert and fails the session:
+  // renegotiation_refused() tells that failure from the others. The plaintext
+  // that came before the request is still appended.
   Status read(std::string& out);
 
   // Encrypts plaintext; the records go to the write BIO. kOk or kFailed.
@@ -91,6 +96,8 @@ class Session {
   size_t take_ciphertext(char* buf, size_t cap);
 
   Failure failure() const { return failure_; }
+  // True once the peer asked to renegotiate and was refused (see read()).
+  bool renegotiation_refused() const { return renegotiation_refused_; }
   // OpenSSL's reason for the failure, for debug logs only: never for a peer.
   const std::string& failure_detail() const { return failure_detail_; }
 
@@ -104,6 +111,7 @@ class Session {
   Failure verify_again(const ServerContext& current, std::string& detail) const;
 
  private:
+  static void on_info(const SSL* ssl, int where, int ret);
   Status finish_handshake();
   Status fail_from_error(int ssl_error);
 
@@ -111,6 +119,7 @@ class Session {
   BIO* read_bio_ = nullptr;   // owned by ssl_
   BIO* write_bio_ = nullptr;  // owned by ssl_
   bool established_ = false;
+  bool renegotiation_refused_ = false;
   Failure failure_ = Failure::kNone;
   std::string failure_detail_;
   std::unique_ptr<PeerIdentity> peer_;

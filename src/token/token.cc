@@ -1,5 +1,7 @@
 #include "src/token/token.h"
 
+#include <openssl/crypto.h>
+
 namespace wif::token {
 namespace {
 
@@ -25,6 +27,13 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 }  // namespace
+
+Token::~Token() {
+  for (std::string* body : {&body_prefix, &body_minimal}) {
+    body->resize(body->capacity());  // the whole block, as Secret::wipe does
+    OPENSSL_cleanse(body->data(), body->size());
+  }
+}
 
 void render_bodies(Token& token) {
   token.body_minimal.clear();

@@ -5,6 +5,7 @@
 // TokenStore; workers then read it concurrently without locks, so nothing in
 // here changes after construction. The response bodies are rendered once per
 // token version, so serving costs no formatting beyond the expires_in number.
+// The value and both bodies are wiped when the last holder lets go.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,14 @@
 namespace wif::token {
 
 struct Token {
+  Token() = default;
+  // The rendered bodies hold the value too, so they are wiped like it.
+  ~Token();
+  Token(const Token&) = default;
+  Token& operator=(const Token&) = default;
+  Token(Token&&) = default;
+  Token& operator=(Token&&) = default;
+
   Secret value;
   // Milliseconds since the epoch; nullopt when no expiry could be learned (then
   // expires_in is never invented in answers).

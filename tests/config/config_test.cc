@@ -20,7 +20,7 @@ using wif::testing::TempDir;
 using wif::testing::write_file;
 
 constexpr const char* kTopKeys =
-    "listen, workers, shutdown_timeout, tls, http, tokens, metrics, log";
+    "listen, workers, shutdown_timeout, user, group, tls, http, tokens, metrics, log";
 constexpr const char* kListenExpected = "an address and port such as 0.0.0.0:7001 or [::]:7001";
 constexpr const char* kRuleKeys = "cn, o, ou, dns, uri, email, ip, sha256, spki";
 
@@ -353,10 +353,10 @@ tokens:
 )"),
       ElementsAre(at(2, 3) +
                       "tls.certificate: unknown key (expected one of: cert, key, "
-                      "key_passphrase_file, client_ca, client_intermediates, crl, crl_check, "
-                      "partial_chain, require_client_auth_eku, min_version, verify_depth, "
-                      "tls12_ciphers, tls13_ciphersuites, groups, session_tickets, "
-                      "session_lifetime, reload_on_change, reload_delay)",
+                      "key_passphrase_file, key_readable_by, client_ca, client_intermediates, "
+                      "crl, crl_check, partial_chain, require_client_auth_eku, min_version, "
+                      "verify_depth, tls12_ciphers, tls13_ciphersuites, groups, "
+                      "session_tickets, session_lifetime, reload_on_change, reload_delay)",
                   at(4, 3) + "http.timeout: unknown key (expected one of: handshake_timeout, "
                              "header_timeout, idle_timeout, max_header_bytes, max_connections)",
                   at(6, 3) + "metrics.port: unknown key (expected one of: listen, allow)",
@@ -752,6 +752,24 @@ TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendMetricsListen) {
                           "0.0.0.0:9464)"));
 }
 
+TEST_F(ConfigLoader, LetsWifTokendKeyReadableByOverrideTheFile) {
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "group";
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: owner}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kGroup);
+  EXPECT_EQ(load("", dir_.path().string(), env()).tls.key_readable_by,
+            TlsConfig::KeyReaders::kGroup);
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "";
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: anyone}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kAnyone);
+}
+
+TEST_F(ConfigLoader, NamesTheEnvironmentForABadWifTokendKeyReadableBy) {
+  env_["WIF_TOKEND_KEY_READABLE_BY"] = "world";
+  EXPECT_THAT(errors_loading("workers: 1\n"),
+              ElementsAre("(environment WIF_TOKEND_KEY_READABLE_BY): tls.key_readable_by: got "
+                          "\"world\" (expected one of: owner, group, anyone)"));
+}
+
 // Tokens.
 
 TEST_F(ConfigLoader, AcceptsTokenNamesOfLowercaseLettersDigitsUnderscoresAndDashes) {
@@ -903,6 +921,65 @@ TEST_F(ConfigLoader, RejectsAnEmptyNameInAList) {
                                       "X25519 joined by :)",
                           at(3, 18) + "tls.tls12_ciphers: got a map (expected a list of names, or "
                                       "one string of names joined by :)"));
+}
+
+// Hardening (issue #7).
+
+TEST_F(ConfigLoader, ReadsWhoMayReadTheKey) {
+  EXPECT_EQ(load_yaml("").tls.key_readable_by, TlsConfig::KeyReaders::kOwner);
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: group}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kGroup);
+  EXPECT_EQ(load_yaml("tls: {key_readable_by: anyone}\n").tls.key_readable_by,
+            TlsConfig::KeyReaders::kAnyone);
+  EXPECT_THAT(errors_loading("tls: {key_readable_by: world}\n"),
+              ElementsAre(at(1, 24) + "tls.key_readable_by: got \"world\" (expected one of: "
+                                      "owner, group, anyone)"));
+}
+
+TEST_F(ConfigLoader, ResolvesUserAndGroupNamesToIds) {
+  // root exists on every system, with uid and gid 0.
+  const Config config = load_yaml("user: root\ngroup: root\n");
+  EXPECT_EQ(config.run_as.user, "root");
+  EXPECT_EQ(config.run_as.group, "root");
+  EXPECT_EQ(config.run_as.uid, 0u);
+  EXPECT_EQ(config.run_as.gid, 0u);
+  EXPECT_EQ(config.run_as.mark.line, 1);
+}
+
+TEST_F(ConfigLoader, TakesTheUsersPrimaryGroupWhenNoGroupIsGiven) {
+  const Config config = load_yaml("user: root\n");
+  EXPECT_EQ(config.run_as.group, "");
+  EXPECT_EQ(config.run_as.gid, 0u);
+}
+
+TEST_F(ConfigLoader, StaysWhoItIsWithoutUser) { EXPECT_EQ(load_yaml("").run_as.user, ""); }
+
+TEST_F(ConfigLoader, RejectsAUserOrGroupTheSystemDoesNotKnow) {
+  EXPECT_THAT(errors_loading("user: no-such-user-wif\n"),
+              ElementsAre(at(1, 7) + "user: got \"no-such-user-wif\" (expected the name of a "
+                                     "user on this system)"));
+  EXPECT_THAT(errors_loading("user: root\ngroup: no-such-group-wif\n"),
+              ElementsAre(at(2, 8) + "group: got \"no-such-group-wif\" (expected the name of a "
+                                     "group on this system)"));
+}
+
+TEST_F(ConfigLoader, RejectsAGroupWithoutAUser) {
+  EXPECT_THAT(errors_loading("group: root\n"),
+              ElementsAre(at(1, 8) + "group: is set without user (expected user as well, or "
+                                     "neither)"));
+}
+
+TEST_F(ConfigLoader, WarnsAboutAConfigFileOthersMayWrite) {
+  EXPECT_THAT(load_yaml("").warnings, IsEmpty());
+
+  write_file(path(), "");
+  std::filesystem::permissions(path(), std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  const Config config = load(path(), "/nonexistent-working-dir", env());
+  EXPECT_THAT(config.warnings,
+              ElementsAre("config file " + path() +
+                          " is writable by others (mode 0646): whoever can write it decides who "
+                          "gets tokens"));
 }
 
 }  // namespace

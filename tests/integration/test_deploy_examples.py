@@ -110,6 +110,13 @@ class KubernetesExample(unittest.TestCase):
         self.assertEqual(self.container_port("metrics"), metrics_port)
         self.assertEqual(self.container_port("mtls"), 7001)
 
+    def test_a_key_readable_through_fs_group_is_allowed_as_such(self):
+        volume = next(v for v in self.pod["volumes"] if "projected" in v)
+        self.assertTrue(volume["projected"]["defaultMode"] & 0o040)  # group-readable
+        self.assertFalse(volume["projected"]["defaultMode"] & 0o004)  # but not by others
+        env = {e["name"]: e["value"] for e in self.container.get("env", [])}
+        self.assertEqual(env.get("WIF_TOKEND_KEY_READABLE_BY"), "group")
+
     def test_one_projected_volume_gives_the_original_layout_at_wif_home(self):
         mounts = self.container["volumeMounts"]
         self.assertEqual(len(mounts), 1)

@@ -235,6 +235,7 @@ class KeyFormats(DaemonTest):
         wrong = os.path.join(self.tmp, "wrong.pass")
         with open(wrong, "w") as f:
             f.write("not-the-passphrase-4711\n")
+        os.chmod(wrong, 0o600)  # or the daemon refuses it for being readable
         err = self.check_refused(f"  key_passphrase_file: {wrong}\n")
         self.assertIn(f"cannot decrypt key {pki('server-encrypted.key')} with the passphrase "
                       f"from {wrong}", err)

@@ -47,9 +47,12 @@ class NetTlsReloader : public ::testing::Test {
         [this](ReloadTrigger, ReloadResult result) { results_.push_back(result); });
   }
 
-  // Replaces `name` in the folder with the PKI's `source`, atomically.
+  // Replaces `name` in the folder with the PKI's `source`, atomically, with
+  // the source's mode: a key stays readable by its owner only, as
+  // ServerContext::build() insists.
   void replace(const std::string& name, const std::string& source) {
     write_file(file(name + ".tmp"), read_file(pki(source)));
+    fs::permissions(file(name + ".tmp"), fs::status(pki(source)).permissions());
     fs::rename(file(name + ".tmp"), file(name));
   }
 

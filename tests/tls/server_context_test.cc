@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "src/tls/session.h"
@@ -59,7 +60,16 @@ class TlsServerContext : public ::testing::Test {
   std::string passphrase_file(const std::string& content) const {
     std::string path = dir_.file("passphrase");
     write_file(path, content);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read);
     return path;
+  }
+
+  // server.key copied into the test folder with the given mode.
+  ContextOptions with_key_mode(std::filesystem::perms mode) const {
+    ContextOptions options = with_key(dir_.file("server.key"));
+    test::write_pkcs8_key(options.key_file, server_key_.get());
+    std::filesystem::permissions(options.key_file, mode);
+    return options;
   }
 
   wif::testing::TempDir dir_;
@@ -138,7 +148,9 @@ TEST_F(TlsServerContext, NamesAMissingKeyFile) {
 }
 
 TEST_F(TlsServerContext, NamesAKeyFileWithoutAKey) {
-  ContextOptions options = with_key(pki("client.crt"));
+  ContextOptions options = with_key(dir_.file("not-a-key.pem"));
+  write_file(options.key_file, read_file(pki("client.crt")));
+  std::filesystem::permissions(options.key_file, std::filesystem::perms::owner_read);
 
   EXPECT_THAT(build_error(options),
               StartsWith("key " + options.key_file + " holds no usable PEM private key"));
@@ -243,6 +255,67 @@ TEST_F(TlsServerContext, RefusesAPassphraseOverTheLimit) {
 
   EXPECT_EQ(build_error(options),
             "key_passphrase_file " + options.key_passphrase_file + " holds more than 1023 bytes");
+}
+
+// Issue #7: a private key readable by others is refused unless allowed.
+TEST_F(TlsServerContext, RefusesAKeyReadableByItsGroup) {
+  using enum std::filesystem::perms;
+  ContextOptions options = with_key_mode(owner_read | owner_write | group_read);
+
+  EXPECT_EQ(build_error(options), "key " + options.key_file +
+                                      " is readable by group (mode 0640): make it readable by its "
+                                      "owner only (chmod 600), or allow it with "
+                                      "tls.key_readable_by: group");
+}
+
+TEST_F(TlsServerContext, RefusesAKeyReadableByAnyone) {
+  using enum std::filesystem::perms;
+  ContextOptions options = with_key_mode(owner_read | owner_write | group_read | others_read);
+
+  EXPECT_EQ(build_error(options), "key " + options.key_file +
+                                      " is readable by group and others (mode 0644): make it "
+                                      "readable by its owner only (chmod 600), or allow it with "
+                                      "tls.key_readable_by: anyone");
+}
+
+TEST_F(TlsServerContext, AcceptsAGroupReadableKeyWhenGroupIsAllowed) {
+  using enum std::filesystem::perms;
+  ContextOptions options = with_key_mode(owner_read | group_read);
+  options.key_readable_by = KeyAccess::kGroup;
+
+  EXPECT_TRUE(serves_a_client(options));
+}
+
+TEST_F(TlsServerContext, RefusesAKeyReadableByOthersWhenOnlyGroupIsAllowed) {
+  using enum std::filesystem::perms;
+  ContextOptions options = with_key_mode(owner_read | others_read);
+  options.key_readable_by = KeyAccess::kGroup;
+
+  EXPECT_EQ(build_error(options), "key " + options.key_file +
+                                      " is readable by others (mode 0404): make it readable by "
+                                      "owner and group only (chmod 640), or allow it with "
+                                      "tls.key_readable_by: anyone");
+}
+
+TEST_F(TlsServerContext, AcceptsAnyModeWhenAnyoneIsAllowed) {
+  using enum std::filesystem::perms;
+  ContextOptions options = with_key_mode(owner_read | group_read | others_read);
+  options.key_readable_by = KeyAccess::kAnyone;
+
+  EXPECT_TRUE(serves_a_client(options));
+}
+
+TEST_F(TlsServerContext, RefusesAPassphraseFileReadableByOthers) {
+  ContextOptions options = with_key(dir_.file("server.key"));
+  test::write_pkcs8_key(options.key_file, server_key_.get(), kPassphrase);
+  options.key_passphrase_file = passphrase_file(kPassphrase);
+  std::filesystem::permissions(options.key_passphrase_file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+
+  EXPECT_EQ(build_error(options), "key_passphrase_file " + options.key_passphrase_file +
+                                      " is readable by others (mode 0404): make it readable by "
+                                      "its owner only (chmod 600), or allow it with "
+                                      "tls.key_readable_by: anyone");
 }
 
 TEST_F(TlsServerContext, LoadsAnRsaKeyInPkcs1Form) {

@@ -422,12 +422,29 @@ TEST_F(TlsSession, RefusesRenegotiation) {
   ERR_clear_error();
   test::to_server(client, server);
   std::string received;
-  server.read(received);
+  EXPECT_EQ(server.read(received), Status::kFailed);
+  EXPECT_TRUE(server.renegotiation_refused());
+  EXPECT_EQ(server.failure(), Failure::kProtocol);
   test::to_client(server, client);
   client.step();
 
   EXPECT_THAT(client.alerts_received(), Contains(SSL_AD_NO_RENEGOTIATION));
   EXPECT_TRUE(received.empty());
+}
+
+// Issue #7: the refusal is told apart from other failures by its flag, so
+// a TLS 1.3 key update (which is allowed) must not raise it.
+TEST_F(TlsSession, AllowsATls13KeyUpdateWithoutCallingItRenegotiation) {
+  Session server(*context_);
+  TlsClient client(client_named("client"));
+  ASSERT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+
+  ASSERT_EQ(SSL_key_update(client.ssl(), SSL_KEY_UPDATE_REQUESTED), 1);
+  std::string received;
+  EXPECT_EQ(test::client_sends(client, server, "after the update", received), Status::kOk)
+      << server.failure_detail();
+  EXPECT_EQ(received, "after the update");
+  EXPECT_FALSE(server.renegotiation_refused());
 }
 
 TEST_F(TlsSession, RefusesPlainHttpAsAProtocolFailure) {

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <stdexcept>
@@ -25,6 +26,14 @@ BioPtr open_for_write(const std::string& path) {
 }
 
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpenSslFree<ASN1_TIME_free>>;
+
+// Keys are written as they should be kept: readable by their owner only,
+// which ServerContext::build() insists on by default.
+void owner_only(const std::string& path) {
+  if (::chmod(path.c_str(), 0600) != 0) {
+    throw std::runtime_error("cannot chmod " + path);
+  }
+}
 
 }  // namespace
 
@@ -162,6 +171,7 @@ void write_pkcs8_key(const std::string& path, EVP_PKEY* key, std::string_view pa
                                     static_cast<int>(passphrase.size()), nullptr, nullptr) != 1) {
     fail("cannot write a key to " + path);
   }
+  owner_only(path);
 }
 
 void write_traditional_key(const std::string& path, EVP_PKEY* key, std::string_view passphrase) {
@@ -173,6 +183,7 @@ void write_traditional_key(const std::string& path, EVP_PKEY* key, std::string_v
                                            static_cast<int>(copy.size()), nullptr, nullptr) != 1) {
     fail("cannot write a key to " + path);
   }
+  owner_only(path);
 }
 
 std::string sha256_hex(const unsigned char* bytes, size_t len) {

@@ -47,6 +47,7 @@ X509CrlPtr make_crl(X509* issuer, EVP_PKEY* issuer_key,
 
 void write_certificates(const std::string& path, const std::vector<X509*>& certificates);
 void write_crl(const std::string& path, X509_CRL* crl);
+// Keys are written with mode 0600.
 // PKCS#8, encrypted with AES-256-CBC when passphrase is not empty.
 void write_pkcs8_key(const std::string& path, EVP_PKEY* key, std::string_view passphrase = {});
 // The traditional form (PKCS#1 for RSA, SEC1 for EC), Proc-Type encrypted
