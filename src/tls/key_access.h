@@ -4,7 +4,7 @@
 // every reload refuse the same files. Any thread; it only stats files.
 #pragma once
 
-#include "src/tls/server_context.h"
+#include "src/tls/context_options.h"
 
 namespace wif::tls {
 

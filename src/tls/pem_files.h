@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "src/tls/openssl_helpers.h"
-#include "src/tls/server_context.h"
+#include "src/tls/context_options.h"
 
 namespace wif::tls {
 
