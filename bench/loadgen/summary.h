@@ -1,0 +1,25 @@
+// The one-line JSON summary a run prints, for people and for compare.py.
+#pragma once
+
+#include <string>
+
+#include "bench/loadgen/options.h"
+#include "bench/loadgen/proc_stats.h"
+#include "bench/loadgen/stats.h"
+
+namespace wif::loadgen {
+
+struct RunResult {
+  double measured_s = 0;  // length of the measured window
+  Stats stats;
+  // Around the measured window (or, with --idle, before connecting and once
+  // every connection is set up).
+  ProcSnapshot server_before;
+  ProcSnapshot server_after;
+  uint64_t established = 0;  // --idle
+  int64_t held = 0;          // --idle: still open when the memory was read
+};
+
+std::string summary_json(const Options& options, const RunResult& result);
+
+}  // namespace wif::loadgen
