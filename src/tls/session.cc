@@ -136,7 +136,15 @@ void Session::on_info(const SSL* ssl, int where, int ret) {
   }
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  // SSL_free(3) drops the session from the cache unless close_notify was
+  // sent, so a client that merely closed its socket could not resume. Since
+  // TLS 1.1 an improper close no longer forbids resumption (RFC 5246
+  // section 7.2.1); a failed handshake never made a resumable session.
+  if (established_ && failure_ == Failure::kNone) {
+    SSL_set_shutdown(ssl_.get(), SSL_get_shutdown(ssl_.get()) | SSL_SENT_SHUTDOWN);
+  }
+}
 
 void Session::feed(const char* data, size_t len) {
   if (len == 0 || failure_ != Failure::kNone) {
