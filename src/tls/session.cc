@@ -255,13 +255,16 @@ Session::Status Session::read(std::string& out) {
   }
   assert(established_ && "read() before the handshake completed");
   ERR_clear_error();
+  // Records are decrypted into this buffer and only their bytes appended:
+  // growing out by a whole record first would zero 16 KiB per call (twice
+  // per request: the last call finds nothing) and leave every idle
+  // connection holding that capacity.
+  char chunk[kReadChunk];
   for (;;) {
-    size_t old_size = out.size();
-    out.resize(old_size + kReadChunk);
     size_t n = 0;
-    int rc = SSL_read_ex(ssl_.get(), out.data() + old_size, kReadChunk, &n);
-    out.resize(old_size + n);
+    int rc = SSL_read_ex(ssl_.get(), chunk, sizeof chunk, &n);
     if (rc == 1) {
+      out.append(chunk, n);
       continue;
     }
 
