@@ -122,11 +122,13 @@ int run(const Options& options) {
       std::this_thread::sleep_for(kPollInterval);
     }
     result.established = shared.established.load(std::memory_order_relaxed);
-    result.held = shared.held.load(std::memory_order_relaxed);
-    result.server_after = snapshot(options.server_pids);
+    result.server_established = snapshot(options.server_pids);
     result.measured_s = static_cast<double>(uv_hrtime() - shared.start_ns) * 1e-9;
+    // Read at the end of the hold, when every connection has been idle for
+    // it: a server may keep buffers for a while after an answer.
     sleep_until_ns(uv_hrtime() + options.hold_ms * kNsPerMs);
-    result.held = std::min(result.held, shared.held.load(std::memory_order_relaxed));
+    result.server_after = snapshot(options.server_pids);
+    result.held = shared.held.load(std::memory_order_relaxed);
   } else {
     sleep_until_ns(shared.measure_ns);
     result.server_before = snapshot(options.server_pids);

@@ -125,6 +125,7 @@ std::string summary_json(const Options& options, const RunResult& r) {
     j.open("idle");
     j.integer("established", r.established);
     j.integer("held", r.held > 0 ? static_cast<uint64_t>(r.held) : 0);
+    j.integer("rss_kib_established", r.server_established.rss_kib);
     j.close();
   }
   return j.take();

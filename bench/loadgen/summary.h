@@ -12,12 +12,13 @@ namespace wif::loadgen {
 struct RunResult {
   double measured_s = 0;  // length of the measured window
   Stats stats;
-  // Around the measured window (or, with --idle, before connecting and once
-  // every connection is set up).
+  // Around the measured window (or, with --idle, before connecting and at
+  // the end of the hold).
   ProcSnapshot server_before;
   ProcSnapshot server_after;
-  uint64_t established = 0;  // --idle
-  int64_t held = 0;          // --idle: still open when the memory was read
+  ProcSnapshot server_established;  // --idle: once every connection is set up
+  uint64_t established = 0;         // --idle
+  int64_t held = 0;                 // --idle: still open at the end of the hold
 };
 
 std::string summary_json(const Options& options, const RunResult& result);
