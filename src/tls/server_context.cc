@@ -169,8 +169,9 @@ void ContextBuilder::set_protocol() {
   // renegotiation unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; the option
   // keeps it so whatever the defaults. Compression stays off (CRIME).
   SSL_CTX_set_options(ctx(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  // Idle keep-alive connections give their record buffers back.
-  SSL_CTX_set_mode(ctx(), SSL_MODE_RELEASE_BUFFERS);
+  // No SSL_MODE_RELEASE_BUFFERS: it frees and allocates both record buffers
+  // around every record, four allocations per request. A connection gives
+  // them back once it has been idle a while (Session::release_buffers).
 }
 
 void ContextBuilder::set_sessions() {
