@@ -66,7 +66,7 @@ def loads(fixed_rate):
         # it takes no part in the 10,000-connection loads.
         Load("ka10k_ec", "ec", "keep-alive, 10,000 connections", ten_k, flask=False,
              warmup="15s", timeout="30s"),
-        Load("idle10k_ec", "ec", "10,000 idle connections", ten_k + ["--idle", "--hold", "2s"],
+        Load("idle10k_ec", "ec", "10,000 idle connections", ten_k + ["--idle", "--hold", "7s"],
              flask=False, warmup="0s", timeout="30s"),
     ]
 

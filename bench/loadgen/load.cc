@@ -53,7 +53,7 @@ bool Load::issuing(uint64_t now) const {
   if (stopping_ || shared_.stop.load(std::memory_order_relaxed)) {
     return false;
   }
-  return options_.idle || now < shared_.end_ns;
+  return options_.idle || now < shared_.end_ns.load(std::memory_order_relaxed);
 }
 
 void Load::on_tick(uv_timer_t* timer) {
@@ -205,6 +205,7 @@ void Load::answered(Slot& slot, Connection& connection, bool ok, uint64_t intend
     }
   }
 
+  first_attempt_ended(slot);
   if (!slot.set_up) {
     slot.set_up = true;
     --setting_up_;
@@ -222,8 +223,16 @@ void Load::answered(Slot& slot, Connection& connection, bool ok, uint64_t intend
   slot_free(slot);
 }
 
+void Load::first_attempt_ended(Slot& slot) {
+  if (!slot.attempted) {
+    slot.attempted = true;
+    shared_.attempted.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void Load::failed(Slot& slot, ErrorKind kind) {
   error(kind);
+  first_attempt_ended(slot);
   // The slot tries again at the next sweep, so a refusing server costs a
   // few attempts per second per slot rather than a busy loop.
   slot.busy = true;

@@ -33,22 +33,27 @@ class Load;
 
 // What every load thread shares with the main thread.
 struct Shared {
-  uint64_t start_ns = 0;                 // uv_hrtime() at which every load starts
-  uint64_t measure_ns = 0;               // the measured window starts (after warm-up)
-  uint64_t end_ns = 0;                   // no request is issued after this
-  std::atomic<uint64_t> measured_ok{0};  // for --requests, over every thread
-  std::atomic<uint64_t> stopped_ns{0};   // when --requests was reached; 0: not yet
-  std::atomic<uint64_t> established{0};  // slots whose first request succeeded
-  std::atomic<int64_t> held{0};          // --idle: set-up connections still open
-  std::atomic<bool> stop{false};         // the main thread ends the run
+  uint64_t start_ns = 0;  // uv_hrtime() at which every load starts
+  // Set by the main thread once every connection is set up (or set-up took
+  // too long): the measured window, after the warm-up. Until then both are
+  // "never", so nothing counts and nothing ends.
+  std::atomic<uint64_t> measure_ns{UINT64_MAX};
+  std::atomic<uint64_t> end_ns{UINT64_MAX};  // no request is issued after this
+  std::atomic<uint64_t> measured_ok{0};      // for --requests, over every thread
+  std::atomic<uint64_t> stopped_ns{0};       // when --requests was reached; 0: not yet
+  std::atomic<uint64_t> established{0};      // slots whose first request succeeded
+  std::atomic<uint64_t> attempted{0};        // slots whose first request ended, either way
+  std::atomic<int64_t> held{0};              // --idle: set-up connections still open
+  std::atomic<bool> stop{false};             // the main thread ends the run
 };
 
 struct Slot {
   Load* load = nullptr;
   Connection* connection = nullptr;
-  SslSessionPtr ticket;  // the newest session ticket, for --resume
-  bool set_up = false;   // its first request was answered
-  bool busy = false;     // a request is outstanding (or the slot is retrying)
+  SslSessionPtr ticket;    // the newest session ticket, for --resume
+  bool set_up = false;     // its first request was answered
+  bool attempted = false;  // its first request ended, answered or failed
+  bool busy = false;       // a request is outstanding (or the slot is retrying)
 };
 
 class Load {
@@ -90,10 +95,14 @@ class Load {
   static void on_tick(uv_timer_t* timer);
   static void on_sweep(uv_timer_t* timer);
 
-  bool measuring(uint64_t now) const { return now >= shared_.measure_ns && now < shared_.end_ns; }
+  bool measuring(uint64_t now) const {
+    return now >= shared_.measure_ns.load(std::memory_order_relaxed) &&
+           now < shared_.end_ns.load(std::memory_order_relaxed);
+  }
   bool issuing(uint64_t now) const;
   void start_slots();
   void slot_free(Slot& slot);
+  void first_attempt_ended(Slot& slot);
   void start(Slot& slot, uint64_t intended_ns);
   void schedule(uint64_t now);
   void sweep(uint64_t now);

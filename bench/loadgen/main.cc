@@ -27,6 +27,9 @@ namespace {
 constexpr uint64_t kNsPerMs = 1'000'000;
 // Threads start together this long after the main thread set them up.
 constexpr uint64_t kStartDelayNs = 50 * kNsPerMs;
+// Setting up every connection may take this long before the warm-up
+// begins anyway (a server that refuses some, or is very slow).
+constexpr uint64_t kSetUpBoundMs = 60'000;
 // How often the main thread looks at the shared counters.
 constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
@@ -67,14 +70,26 @@ void sleep_until_ns(uint64_t at_ns) {
   }
 }
 
+// Waits until count (of slots set up) reaches connections, or set_up_by_ns
+// has passed; returns when that was.
+uint64_t wait_for_set_up(const std::atomic<uint64_t>& count, const Shared& shared,
+                         unsigned connections, uint64_t set_up_by_ns) {
+  while (count.load(std::memory_order_relaxed) < connections && uv_hrtime() < set_up_by_ns &&
+         !shared.stop.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return uv_hrtime();
+}
+
 // Waits for the end of the measured window, which --requests may bring
 // forward; returns when it ended.
 uint64_t wait_for_end(const Shared& shared) {
-  while (uv_hrtime() < shared.end_ns && !shared.stop.load(std::memory_order_relaxed)) {
+  const uint64_t end = shared.end_ns.load(std::memory_order_relaxed);
+  while (uv_hrtime() < end && !shared.stop.load(std::memory_order_relaxed)) {
     std::this_thread::sleep_for(kPollInterval);
   }
   const uint64_t stopped = shared.stopped_ns.load(std::memory_order_relaxed);
-  return stopped != 0 ? stopped : std::min<uint64_t>(uv_hrtime(), shared.end_ns);
+  return stopped != 0 ? stopped : std::min<uint64_t>(uv_hrtime(), end);
 }
 
 int run(const Options& options) {
@@ -93,8 +108,7 @@ int run(const Options& options) {
 
   Shared shared;
   shared.start_ns = uv_hrtime() + kStartDelayNs;
-  shared.measure_ns = shared.start_ns + options.warmup_ms * kNsPerMs;
-  shared.end_ns = shared.measure_ns + options.duration_ms * kNsPerMs;
+  const uint64_t set_up_by_ns = shared.start_ns + kSetUpBoundMs * kNsPerMs;
 
   std::vector<std::unique_ptr<Load>> loads;
   for (unsigned i = 0; i < options.threads; ++i) {
@@ -117,10 +131,8 @@ int run(const Options& options) {
   if (options.idle) {
     // Set-up may take the warm-up and the duration; then the memory of the
     // connections still open is read and they are held for --hold.
-    while (shared.established.load(std::memory_order_relaxed) < options.connections &&
-           uv_hrtime() < shared.end_ns) {
-      std::this_thread::sleep_for(kPollInterval);
-    }
+    wait_for_set_up(shared.established, shared, options.connections,
+                    shared.start_ns + (options.warmup_ms + options.duration_ms) * kNsPerMs);
     result.established = shared.established.load(std::memory_order_relaxed);
     result.server_established = snapshot(options.server_pids);
     result.measured_s = static_cast<double>(uv_hrtime() - shared.start_ns) * 1e-9;
@@ -130,11 +142,21 @@ int run(const Options& options) {
     result.server_after = snapshot(options.server_pids);
     result.held = shared.held.load(std::memory_order_relaxed);
   } else {
-    sleep_until_ns(shared.measure_ns);
+    // The warm-up starts once every connection has made its first request,
+    // so that thousands of handshakes are not measured as part of a
+    // keep-alive load; a failed first request counts, so that a refusing
+    // server does not stall the run.
+    const uint64_t set_up =
+        wait_for_set_up(shared.attempted, shared, options.connections, set_up_by_ns);
+    result.set_up_s = static_cast<double>(set_up - shared.start_ns) * 1e-9;
+    const uint64_t measure = set_up + options.warmup_ms * kNsPerMs;
+    shared.end_ns.store(measure + options.duration_ms * kNsPerMs, std::memory_order_relaxed);
+    shared.measure_ns.store(measure, std::memory_order_relaxed);
+    sleep_until_ns(measure);
     result.server_before = snapshot(options.server_pids);
     const uint64_t ended = wait_for_end(shared);
     result.server_after = snapshot(options.server_pids);
-    result.measured_s = static_cast<double>(ended - shared.measure_ns) * 1e-9;
+    result.measured_s = static_cast<double>(ended - measure) * 1e-9;
   }
   shared.stop.store(true, std::memory_order_relaxed);
   for (std::thread& t : threads) {

@@ -73,6 +73,7 @@ std::string summary_json(const Options& options, const RunResult& r) {
   j.integer("threads", options.threads);
   j.number("rate", options.rate);
   j.number("measured_s", r.measured_s);
+  j.number("set_up_s", r.set_up_s);
   j.integer("ok", s.ok);
   j.number("rps", r.measured_s > 0 ? static_cast<double>(s.ok) / r.measured_s : 0);
   j.integer("errors_total", s.error_total());

@@ -11,6 +11,7 @@ namespace wif::loadgen {
 
 struct RunResult {
   double measured_s = 0;  // length of the measured window
+  double set_up_s = 0;    // until every connection had made its first request
   Stats stats;
   // Around the measured window (or, with --idle, before connecting and at
   // the end of the hold).
