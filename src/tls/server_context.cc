@@ -79,6 +79,7 @@ class ContextBuilder {
   void add_trust(X509* certificate);
   void add_trust(X509_CRL* crl);
   void seal_trust();
+  void remember_verified_chains();
 
   SSL_CTX* ctx() const { return context_->ctx_.get(); }
 
@@ -101,6 +102,7 @@ std::shared_ptr<const ServerContext> ContextBuilder::build() {
   use_intermediates();
   check_revocation();
   describe_server_chain_trust();
+  remember_verified_chains();
 
   attach_extras(ctx(), std::move(extras_));
   install_client_verification(ctx());
@@ -468,6 +470,19 @@ void ContextBuilder::describe_server_chain_trust() {
     check.detail = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store_ctx.get()));
   }
   ERR_clear_error();
+}
+
+// Verified client chains are remembered no later than the first nextUpdate
+// of the CRLs: past it OpenSSL refuses the clients that CRL covers ("CRL has
+// expired"), so a remembered success would no longer be the answer.
+void ContextBuilder::remember_verified_chains() {
+  int64_t crl_cap = 0;
+  for (const CrlSummary& crl : context_->crls_) {
+    if (crl.next_update_unix != 0 && (crl_cap == 0 || crl.next_update_unix < crl_cap)) {
+      crl_cap = crl.next_update_unix;
+    }
+  }
+  extras_->verified = std::make_unique<VerifiedChains>(crl_cap);
 }
 
 std::shared_ptr<const ServerContext> ServerContext::build(const ContextOptions& options) {
