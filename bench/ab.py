@@ -31,6 +31,7 @@ LOADS = {
                     "server.cpu_us_per_handshake"),
     "resumed_ec": ("ec", ["--mode", "close", "--resume", "--connections", "16"],
                    "server.cpu_us_per_handshake"),
+    "ka10k_ec": ("ec", ["--connections", "10000", "--ramp", "128"], "server.cpu_us_per_request"),
     "idle_ec": ("ec", ["--idle", "--connections", "2000", "--hold", "7s"],
                 "server.kib_per_idle_connection"),
 }
