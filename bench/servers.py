@@ -136,7 +136,7 @@ tokens:
   wif:
     source: {{type: file, path: {self.token_path}}}
 metrics: {{listen: "127.0.0.1:0"}}
-log: {{level: warn}}
+log: {{level: warn, access: false}}  # nginx and HAProxy log no requests either
 ''')
 
     def command(self):
