@@ -304,6 +304,7 @@ void Daemon::report_state(metrics::State& out) const {
 
 int Daemon::run() {
   const config::Config& cfg = loaded_.config;
+  net::tune_allocator();
   uv_loop_init(&loop_);
 
   std::vector<std::string> names;

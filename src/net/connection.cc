@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -29,6 +30,10 @@ constexpr size_t kKeptBufferBytes = 16 * 1024;
 // Once everything is written, how long input is read and dropped while
 // waiting for the peer to close its side.
 constexpr uint64_t kLingerMs = 2000;
+// A connection silent this long gives its TLS record buffers and string
+// capacity back (about 35 KiB); one in steady use keeps them, so a request
+// allocates nothing.
+constexpr uint64_t kIdleBuffersMs = 1000;
 
 http::ParserLimits parser_limits(const config::HttpConfig& http) {
   http::ParserLimits limits;
@@ -285,6 +290,11 @@ void Connection::received(const char* data, size_t len) {
   }
   received_any_ = true;
   received_ns_ = uv_hrtime();
+  last_active_ms_ = uv_now(worker_.loop());
+  if (!holding_buffers_) {
+    holding_buffers_ = true;
+    wake_by(last_active_ms_ + kIdleBuffersMs);
+  }
   if (!tls_) {
     plaintext_in_.append(data, len);
     process_requests();
@@ -774,12 +784,49 @@ void Connection::on_close(uv_handle_t* handle) {
 
 void Connection::set_deadline(uint64_t ms) {
   if (phase_ != Phase::kClosed) {
-    uv_timer_start(&timer_, on_timer, ms, 0);
+    deadline_ms_ = uv_now(worker_.loop()) + ms;
+    wake_by(deadline_ms_);
   }
+}
+
+// Makes the timer fire no later than at_ms; an earlier wake-up stays.
+void Connection::wake_by(uint64_t at_ms) {
+  if (phase_ == Phase::kClosed || (timer_armed_ && timer_due_ms_ <= at_ms)) {
+    return;
+  }
+  const uint64_t now = uv_now(worker_.loop());
+  timer_armed_ = true;
+  timer_due_ms_ = at_ms;
+  uv_timer_start(&timer_, on_timer, at_ms > now ? at_ms - now : 0, 0);
+}
+
+void Connection::release_idle_buffers() {
+  holding_buffers_ = false;
+  if (tls_) {
+    tls_->release_buffers();
+  }
+  // idle(): nothing is pending in any of these.
+  std::string().swap(plaintext_in_);
+  std::string().swap(plaintext_out_);
+  std::string().swap(wire_out_);
 }
 
 void Connection::on_timer(uv_timer_t* timer) {
   auto* c = static_cast<Connection*>(timer->data);
+  c->timer_armed_ = false;
+  const uint64_t now = uv_now(c->worker_.loop());
+  if (c->holding_buffers_ && now >= c->last_active_ms_ + kIdleBuffersMs && c->idle()) {
+    c->release_idle_buffers();
+  }
+  if (now < c->deadline_ms_) {
+    uint64_t next = c->deadline_ms_;
+    if (c->holding_buffers_) {
+      // Busy at the last look (an answer still leaving): look again later.
+      next = std::min(next, std::max(c->last_active_ms_, now) + kIdleBuffersMs);
+    }
+    c->wake_by(next);
+    return;
+  }
   switch (c->phase_) {
     case Phase::kHandshake:
       c->worker_.counters().handshake(metrics::Handshake::kTimeout);

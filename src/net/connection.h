@@ -97,6 +97,8 @@ class Connection {
   void linger();
   void close_now();
   void set_deadline(uint64_t ms);
+  void wake_by(uint64_t at_ms);
+  void release_idle_buffers();
   bool idle() const;
 
   Worker& worker_;
@@ -124,6 +126,15 @@ class Connection {
   uint64_t accepted_ns_ = 0;         // uv_hrtime() at accept
   uint64_t received_ns_ = 0;         // uv_hrtime() of the latest read
   uint64_t request_started_ns_ = 0;  // the read that began the current request
+  // Loop times (uv_now, ms). The timer is armed for timer_due_ms_, never
+  // later than deadline_ms_, when the phase's timeout acts; a deadline that
+  // moves later leaves the timer alone and on_timer re-arms it, so steady
+  // traffic does not touch the timer heap on every request.
+  uint64_t deadline_ms_ = 0;
+  uint64_t timer_due_ms_ = 0;
+  bool timer_armed_ = false;
+  uint64_t last_active_ms_ = 0;   // the latest bytes from the peer
+  bool holding_buffers_ = false;  // buffers to give back once idle
   int handles_open_ = 0;
   std::string plaintext_in_;   // decrypted bytes not yet parsed
   std::string plaintext_out_;  // rendered answers, before encryption

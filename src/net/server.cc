@@ -1,5 +1,6 @@
 #include "src/net/server.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "src/log/log.h"
@@ -9,6 +10,12 @@ namespace wif::net {
 namespace {
 
 constexpr int kBacklog = 4096;
+
+// OpenSSL's record buffers (a whole record with header and overhead) and
+// its handshake buffers are 16 KiB or more; what a connection keeps while
+// idle is far smaller. Measured with 2,000 idle connections: 24.7 KiB each
+// at this threshold, 28.2 KiB at 16.25 KiB, 29.4 KiB with glibc's default.
+constexpr int kMmapThresholdBytes = 16 * 1024;
 
 // SO_REUSEPORT lets a new daemon join the old one's port so a restart
 // refuses nobody, but an old or stray instance would just as quietly keep
@@ -23,8 +30,13 @@ void warn_if_shared(const config::Endpoint& endpoint) {
   }
 }
 
-
 }  // namespace
+
+void tune_allocator() {
+  // Setting the threshold also stops glibc from raising it by itself after
+  // such a block is freed, which would put the buffers back in the heap.
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+}
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   tls_.store(options_.tls);

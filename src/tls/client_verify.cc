@@ -4,8 +4,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
+#include <optional>
+
 #include "src/tls/context_extras.h"
 #include "src/tls/openssl_helpers.h"
+#include "src/tls/verified_chains.h"
 
 namespace wif::tls {
 namespace {
@@ -59,8 +63,30 @@ int verify_chain(X509_STORE_CTX* store_ctx, const ContextExtras& extras) {
   return verified;
 }
 
+// A client whose certificates this context verified before, and whose
+// entry is still good, is accepted without verifying again
+// (VerifiedChains). The store then keeps its initial X509_V_OK and no
+// verified chain is set (SSL_get0_verified_chain(3) is empty; nothing here
+// reads it).
 int handshake_verify(X509_STORE_CTX* store_ctx, void* arg) {
-  return verify_chain(store_ctx, *static_cast<const ContextExtras*>(arg));
+  const auto& extras = *static_cast<const ContextExtras*>(arg);
+  VerifiedChains* remembered = extras.verified.get();
+  if (remembered == nullptr) {
+    return verify_chain(store_ctx, extras);
+  }
+  // OpenSSL checks validity against time(2) too (X509_cmp_current_time).
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const std::optional<VerifiedChains::Key> key = remembered->key_of(store_ctx);
+  if (key && remembered->recall(*key, now)) {
+    return 1;
+  }
+  ERR_clear_error();  // a failed key computation must not look like a verify error
+
+  const int verified = verify_chain(store_ctx, extras);
+  if (verified == 1 && key && X509_STORE_CTX_get_error(store_ctx) == X509_V_OK) {
+    remembered->remember(*key, X509_STORE_CTX_get0_chain(store_ctx), now);
+  }
+  return verified;
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // ContextExtras: what an SSL_CTX carries for this daemon's callbacks besides
 // OpenSSL's own state: the untrusted client intermediates, the extra usage
-// rule, and the session ticket keys. Internal to src/tls/.
+// rule, and the client chains verified so far. Internal to src/tls/.
 //
 // Attached to the SSL_CTX's ex_data and freed with it, so it lives exactly
 // as long as the last SSL made from that context (an SSL holds a reference
 // to its SSL_CTX), across reloads. Written only while the context is built;
-// after that the callbacks on worker threads only read it (TicketKeys
+// after that the callbacks on worker threads only read it (VerifiedChains
 // guards its own state).
 #pragma once
 
@@ -14,14 +14,14 @@
 #include <memory>
 
 #include "src/tls/openssl_helpers.h"
-#include "src/tls/ticket_keys.h"
+#include "src/tls/verified_chains.h"
 
 namespace wif::tls {
 
 struct ContextExtras {
   X509StackPtr intermediates;  // client_intermediates; never trusted
   bool require_client_auth_eku = false;
-  std::unique_ptr<TicketKeys> tickets;  // null: no session tickets
+  std::unique_ptr<VerifiedChains> verified;  // null: verify every handshake in full
 };
 
 // Hands `extras` to ctx and returns it. Throws ContextError on failure

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,11 +42,9 @@ struct ContextOptions {
   std::vector<std::string> tls13_ciphersuites;  // empty: OpenSSL's defaults
   std::vector<std::string> groups;              // empty: OpenSSL's defaults
   bool session_tickets = true;
-  // How long a session (cached or in a ticket) may be resumed; also the
-  // ticket key rotation period.
+  // How long a cached session may be resumed (its TLS 1.3 tickets carry
+  // only the session's id).
   int64_t session_lifetime_s = 600;
-  // Seconds since the epoch, for ticket key rotation; empty: time(2).
-  std::function<int64_t()> now_s;
 };
 
 // Thrown by ServerContext::build() and the readers it uses. The message names the file and says what

@@ -23,9 +23,13 @@ namespace {
 // Sessions are cached, and resumed with client authentication, only under a
 // session id context (SSL_CTX_set_session_id_context(3)); without one OpenSSL
 // fails every resumption attempt. A reload makes a new SSL_CTX with an empty
-// cache and fresh ticket keys, so sessions never outlive the anchors and
-// CRLs they were verified against.
+// cache, so sessions never outlive the anchors and CRLs they were verified
+// against.
 constexpr unsigned char kSessionIdContext[] = "wif-tokend";
+
+// Sessions kept for resumption; the oldest go first once it is full. Each
+// holds a reference to its client certificate, a few KiB.
+constexpr long kSessionCacheSize = 20480;
 
 constexpr int kMaxVerifyDepth = 100;
 // RFC 8446 section 4.6.1: a ticket lives at most seven days.
@@ -75,6 +79,7 @@ class ContextBuilder {
   void add_trust(X509* certificate);
   void add_trust(X509_CRL* crl);
   void seal_trust();
+  void remember_verified_chains();
 
   SSL_CTX* ctx() const { return context_->ctx_.get(); }
 
@@ -97,12 +102,10 @@ std::shared_ptr<const ServerContext> ContextBuilder::build() {
   use_intermediates();
   check_revocation();
   describe_server_chain_trust();
+  remember_verified_chains();
 
   attach_extras(ctx(), std::move(extras_));
   install_client_verification(ctx());
-  if (options_.session_tickets) {
-    TicketKeys::install(ctx());
-  }
   context_->generation_ = last_generation.fetch_add(1, std::memory_order_relaxed) + 1;
   context_->partial_chain_ = options_.partial_chain;
   context_->crl_check_chain_ = options_.crl_check_chain;
@@ -168,8 +171,9 @@ void ContextBuilder::set_protocol() {
   // renegotiation unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set; the option
   // keeps it so whatever the defaults. Compression stays off (CRIME).
   SSL_CTX_set_options(ctx(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  // Idle keep-alive connections give their record buffers back.
-  SSL_CTX_set_mode(ctx(), SSL_MODE_RELEASE_BUFFERS);
+  // No SSL_MODE_RELEASE_BUFFERS: it frees and allocates both record buffers
+  // around every record, four allocations per request. A connection gives
+  // them back once it has been idle a while (Session::release_buffers).
 }
 
 void ContextBuilder::set_sessions() {
@@ -184,14 +188,28 @@ void ContextBuilder::set_sessions() {
   // The lifetime of cached sessions and the ticket_lifetime_hint a client
   // is given (SSL_CTX_set_timeout(3)).
   SSL_CTX_set_timeout(ctx(), static_cast<long>(options_.session_lifetime_s));
-  if (options_.session_tickets) {
-    extras_->tickets = std::make_unique<TicketKeys>(options_.session_lifetime_s, options_.now_s);
-    return;
-  }
-  // SSL_OP_NO_TICKET alone still makes a TLS 1.3 server send stateful
-  // tickets (SSL_CTX_set_options(3)); no tickets at all needs both.
+
+  // Resumption state stays in this context's session cache and a ticket
+  // carries only its id: with SSL_OP_NO_TICKET a TLS 1.3 server sends
+  // stateful tickets, and TLS 1.2 resumes by session id
+  // (SSL_CTX_set_options(3)); session_tickets: false sends no TLS 1.3
+  // ticket at all. Stateless tickets cost too much in OpenSSL 3.0: making
+  // one encodes the session, decodes it back and encodes it again
+  // (construct_stateless_ticket), resuming decodes it once more, and each
+  // decode parses the client certificate, whose public key goes through
+  // the provider decoders (about a third of a full handshake's server
+  // instructions went there, half of a resumed one's; issue #6). With no
+  // ticket key there is none to rotate or steal: a session lives in memory
+  // for session_lifetime at most and goes with its context on a reload.
+  // One ticket per handshake is enough for a client that resumes its last
+  // session. Each ticket issued (on a resumption too) is a session in the
+  // cache until session_lifetime passes or the cache is full; a ticket may
+  // be resumed more than once within its lifetime, as a stateless one can
+  // (OpenSSL removes a session on use only when early data is on).
   SSL_CTX_set_options(ctx(), SSL_OP_NO_TICKET);
-  SSL_CTX_set_num_tickets(ctx(), 0);
+  SSL_CTX_set_num_tickets(ctx(), options_.session_tickets ? 1 : 0);
+  SSL_CTX_set_session_cache_mode(ctx(), SSL_SESS_CACHE_SERVER);
+  SSL_CTX_sess_set_cache_size(ctx(), kSessionCacheSize);
 }
 
 void ContextBuilder::use_certificate_and_key() {
@@ -452,6 +470,19 @@ void ContextBuilder::describe_server_chain_trust() {
     check.detail = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store_ctx.get()));
   }
   ERR_clear_error();
+}
+
+// Verified client chains are remembered no later than the first nextUpdate
+// of the CRLs: past it OpenSSL refuses the clients that CRL covers ("CRL has
+// expired"), so a remembered success would no longer be the answer.
+void ContextBuilder::remember_verified_chains() {
+  int64_t crl_cap = 0;
+  for (const CrlSummary& crl : context_->crls_) {
+    if (crl.next_update_unix != 0 && (crl_cap == 0 || crl.next_update_unix < crl_cap)) {
+      crl_cap = crl.next_update_unix;
+    }
+  }
+  extras_->verified = std::make_unique<VerifiedChains>(crl_cap);
 }
 
 std::shared_ptr<const ServerContext> ServerContext::build(const ContextOptions& options) {

@@ -6,9 +6,8 @@
 // context lives until its last connection closes. SSL_new() on the native
 // SSL_CTX is thread-safe (OpenSSL threads(7)), which is all workers do with it.
 //
-// Each build is a new generation: its own session cache and its own random
-// ticket keys, so no session or ticket from before a reload resumes under
-// it, and a connection can tell that the trust it was verified under has
+// Each build is a new generation with its own session cache, so no session
+// or ticket from before a reload resumes under it, and a connection can tell that the trust it was verified under has
 // been replaced (see Session::verify_again).
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "src/tls/session.h"
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 
 #include <cassert>
@@ -13,6 +14,26 @@ namespace {
 // SSL_read_ex is asked for this much at a time; a TLS record holds at most
 // 16 KB of plaintext (RFC 8446 section 5.1).
 constexpr size_t kReadChunk = 16384;
+
+// The storage a memory BIO has kept (BIO_s_mem(3): it grows, never shrinks).
+size_t capacity(BIO* bio) {
+  BUF_MEM* mem = nullptr;
+  if (BIO_get_mem_ptr(bio, &mem) != 1 || mem == nullptr) {
+    return 0;
+  }
+  return mem->max;
+}
+
+// An empty read or write BIO for a Session. An empty read BIO means "more
+// later" (retry), not end of stream: the owner feeds ciphertext as the
+// socket delivers it (BIO_s_mem(3)).
+BioPtr new_memory_bio() {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio) {
+    BIO_set_mem_eof_return(bio.get(), -1);
+  }
+  return bio;
+}
 
 // Maps a verification result (X509_STORE_CTX_get_error(3)) to a failure.
 // Anything not about time, revocation or usage means no trusted chain could
@@ -106,16 +127,12 @@ std::string_view failure_name(Failure failure) {
 // Allocation failure is the only way these calls fail. It is reported like
 // any other allocation failure on this path (std::string, make_unique).
 Session::Session(const ServerContext& context) : ssl_(SSL_new(context.native())) {
-  BioPtr read_bio(BIO_new(BIO_s_mem()));
-  BioPtr write_bio(BIO_new(BIO_s_mem()));
+  BioPtr read_bio = new_memory_bio();
+  BioPtr write_bio = new_memory_bio();
   if (!ssl_ || !read_bio || !write_bio) {
     ERR_clear_error();
     throw std::bad_alloc();
   }
-  // An empty read BIO means "more later" (retry), not end of stream: the
-  // owner feeds ciphertext as the socket delivers it (BIO_s_mem(3)).
-  BIO_set_mem_eof_return(read_bio.get(), -1);
-  BIO_set_mem_eof_return(write_bio.get(), -1);
   read_bio_ = read_bio.get();
   write_bio_ = write_bio.get();
   SSL_set_bio(ssl_.get(), read_bio.release(), write_bio.release());
@@ -136,7 +153,15 @@ void Session::on_info(const SSL* ssl, int where, int ret) {
   }
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  // SSL_free(3) drops the session from the cache unless close_notify was
+  // sent, so a client that merely closed its socket could not resume. Since
+  // TLS 1.1 an improper close no longer forbids resumption (RFC 5246
+  // section 7.2.1); a failed handshake never made a resumable session.
+  if (established_ && failure_ == Failure::kNone) {
+    SSL_set_shutdown(ssl_.get(), SSL_get_shutdown(ssl_.get()) | SSL_SENT_SHUTDOWN);
+  }
+}
 
 void Session::feed(const char* data, size_t len) {
   if (len == 0 || failure_ != Failure::kNone) {
@@ -247,13 +272,16 @@ Session::Status Session::read(std::string& out) {
   }
   assert(established_ && "read() before the handshake completed");
   ERR_clear_error();
+  // Records are decrypted into this buffer and only their bytes appended:
+  // growing out by a whole record first would zero 16 KiB per call (twice
+  // per request: the last call finds nothing) and leave every idle
+  // connection holding that capacity.
+  char chunk[kReadChunk];
   for (;;) {
-    size_t old_size = out.size();
-    out.resize(old_size + kReadChunk);
     size_t n = 0;
-    int rc = SSL_read_ex(ssl_.get(), out.data() + old_size, kReadChunk, &n);
-    out.resize(old_size + n);
+    int rc = SSL_read_ex(ssl_.get(), chunk, sizeof chunk, &n);
     if (rc == 1) {
+      out.append(chunk, n);
       continue;
     }
 
@@ -344,6 +372,29 @@ void Session::close() {
   if (rc < 0) {
     fail_from_error(SSL_get_error(ssl_.get(), rc));
   }
+}
+
+void Session::release_buffers() {
+  if (!established_ || failure_ != Failure::kNone || BIO_ctrl_pending(read_bio_) != 0 ||
+      BIO_ctrl_pending(write_bio_) != 0 || SSL_has_pending(ssl_.get()) == 1) {
+    return;
+  }
+  // It refuses (0) only while a record is partly read or written, which
+  // cannot be with both BIOs empty and nothing pending.
+  SSL_free_buffers(ssl_.get());
+  if (capacity(read_bio_) > 0) {
+    if (BioPtr fresh = new_memory_bio()) {
+      read_bio_ = fresh.get();
+      SSL_set0_rbio(ssl_.get(), fresh.release());  // frees the old one
+    }
+  }
+  if (capacity(write_bio_) > 0) {
+    if (BioPtr fresh = new_memory_bio()) {
+      write_bio_ = fresh.get();
+      SSL_set0_wbio(ssl_.get(), fresh.release());
+    }
+  }
+  ERR_clear_error();
 }
 
 size_t Session::pending_ciphertext() const { return BIO_ctrl_pending(write_bio_); }

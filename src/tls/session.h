@@ -90,6 +90,13 @@ class Session {
   // already ends the connection) or when close_notify was already queued.
   void close();
 
+  // Gives back what an idle connection does not need: OpenSSL's record
+  // buffers (SSL_free_buffers(3), about 34 KiB), and the memory BIOs'
+  // storage, which keeps the size of the largest flight it ever held (the
+  // handshake's). Does nothing while anything is buffered in either
+  // direction; the next read or write allocates again.
+  void release_buffers();
+
   // Ciphertext waiting to go to the socket.
   size_t pending_ciphertext() const;
   // Moves up to cap bytes of pending ciphertext into buf; returns the count.

@@ -201,6 +201,21 @@ class Revocation(ReloadTest):
         self.assertIn("alert certificate revoked", after)
         self.assertNotIn("HTTP/1.0 200", after)
 
+    def test_a_remembered_client_chain_is_verified_again_once_revoked(self):
+        # A context remembers the chains it verified, so the second full
+        # handshake skips the chain checks (issue #6); the reload's context
+        # remembers nothing and refuses the revoked client.
+        d = self.start_with_crl("intermediate-empty.crl")
+        for _ in range(2):
+            self.assertIn("HTTP/1.0 200",
+                          run_s_client(d, "revoked-client.crt", "revoked-client.key"))
+
+        self.replace("intermediate.crl", "intermediate.crl")
+        d.wait_log("event=reload_applied trigger=file_change")
+        after = run_s_client(d, "revoked-client.crt", "revoked-client.key")
+        self.assertIn("alert certificate revoked", after)
+        self.assertNotIn("HTTP/1.0 200", after)
+
     def test_no_session_from_before_a_reload_resumes_even_for_a_good_client(self):
         d = self.start_with_crl("intermediate-empty.crl")
         session = os.path.join(self.tmp, "session.pem")

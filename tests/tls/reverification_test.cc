@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "src/tls/context_extras.h"
 #include "src/tls/server_context.h"
 #include "src/tls/session.h"
 #include "tests/support/test_support.h"
@@ -30,6 +31,11 @@ class TlsReverification : public ::testing::Test {
       throw std::runtime_error("handshake failed: " + server->failure_detail());
     }
     return server;
+  }
+
+  // How many client chains a context remembers as verified.
+  static size_t remembered(const ServerContext& context) {
+    return extras_of(context.native())->verified->size();
   }
 
   std::shared_ptr<const ServerContext> rebuilt(const ContextOptions& options) const {
@@ -103,8 +109,8 @@ TEST_F(TlsReverification, ChecksAResumedSessionsCertificateToo) {
   EXPECT_EQ(resumed.verify_again(*rebuilt(options_), detail_), Failure::kRevoked);
 }
 
-// Each context has its own ticket keys and session cache: whatever a client
-// saved before a reload buys it only a full handshake, with verification.
+// Each context has its own session cache: whatever a client saved before a
+// reload buys it only a full handshake, with verification.
 TEST_F(TlsReverification, ResumesNoTicketFromAnEarlierContext) {
   std::unique_ptr<Session> first = connect("client");
   SSL_SESSION* saved = SSL_get1_session(client_->ssl());
@@ -156,6 +162,53 @@ TEST_F(TlsReverification, RefusesToResumeARevokedClientAfterAReload) {
   SSL_SESSION_free(saved);
   EXPECT_TRUE(
       test::handshake_refused(*after, later, Failure::kRevoked, SSL_AD_CERTIFICATE_REVOKED));
+}
+
+// A context remembers the chains it verified (VerifiedChains), so the next
+// handshake of the same client skips the chain checks. A reload must forget
+// them: the next handshake is verified in full against the new CRLs and
+// anchors (issue #6).
+TEST_F(TlsReverification, RemembersAVerifiedChainForTheNextFullHandshake) {
+  std::unique_ptr<Session> first = connect("client");
+  ASSERT_EQ(remembered(*before_), 1u);
+
+  TlsClient again(client_named("client"));
+  EXPECT_TRUE(test::handshake_succeeds(*before_, again));
+  EXPECT_EQ(remembered(*before_), 1u);
+  EXPECT_EQ(remembered(*rebuilt(options_)), 0u);
+}
+
+TEST_F(TlsReverification, RefusesARememberedClientOnceANewCrlRevokesIt) {
+  std::unique_ptr<Session> first = connect("revoked-client");
+  ASSERT_EQ(remembered(*before_), 1u);
+  options_.crl_files = {pki("intermediate.crl")};
+  std::shared_ptr<const ServerContext> after = rebuilt(options_);
+
+  TlsClient later(client_named("revoked-client"));
+  EXPECT_TRUE(
+      test::handshake_refused(*after, later, Failure::kRevoked, SSL_AD_CERTIFICATE_REVOKED));
+  EXPECT_EQ(remembered(*after), 0u);
+}
+
+TEST_F(TlsReverification, RefusesARememberedClientOnceItsAnchorIsSwappedForAnother) {
+  std::unique_ptr<Session> first = connect("client");
+  ASSERT_EQ(remembered(*before_), 1u);
+  options_.client_ca_file = pki("other-ca.crt");
+  std::shared_ptr<const ServerContext> after = rebuilt(options_);
+
+  TlsClient later(client_named("client"));
+  EXPECT_TRUE(test::handshake_refused(*after, later, Failure::kUnknownCa, SSL_AD_UNKNOWN_CA));
+}
+
+TEST_F(TlsReverification, RemembersNoRefusal) {
+  options_.crl_files = {pki("intermediate.crl")};
+  before_ = rebuilt(options_);
+  for (int i = 0; i < 2; ++i) {
+    TlsClient revoked(client_named("revoked-client"));
+    EXPECT_TRUE(
+        test::handshake_refused(*before_, revoked, Failure::kRevoked, SSL_AD_CERTIFICATE_REVOKED));
+  }
+  EXPECT_EQ(remembered(*before_), 0u);
 }
 
 }  // namespace

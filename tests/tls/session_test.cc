@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <openssl/err.h>
 
 #include <memory>
@@ -497,6 +498,43 @@ TEST_F(TlsSession, FailsARecordThatWasTamperedWith) {
   EXPECT_GT(server.pending_ciphertext(), 0u);  // bad_record_mac
 }
 
+// What the process has allocated, from glibc's own accounting.
+size_t heap_in_use() { return mallinfo2().uordblks; }
+
+TEST_F(TlsSession, ReleasesItsBuffersWhenIdleAndKeepsWorking) {
+  Session server(*context_);
+  TlsClient client(client_named("client"));
+  ASSERT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+  std::string received;
+  ASSERT_EQ(test::client_sends(client, server, "GET / HTTP/1.1\r\n\r\n", received), Status::kOk);
+  ASSERT_EQ(test::server_sends(server, client, "HTTP/1.1 200 OK\r\n\r\n"), Status::kOk);
+
+  // Both record buffers (16 KiB and more each) and the memory BIOs the
+  // handshake's flights made grow.
+  const size_t before = heap_in_use();
+  server.release_buffers();
+  EXPECT_GT(before, heap_in_use() + 32 * 1024);
+
+  received.clear();
+  ASSERT_EQ(test::client_sends(client, server, "GET /a HTTP/1.1\r\n\r\n", received), Status::kOk);
+  EXPECT_EQ(received, "GET /a HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(test::server_sends(server, client, "HTTP/1.1 204 No Content\r\n\r\n"), Status::kOk);
+  EXPECT_EQ(client.received(), "HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+}
+
+TEST_F(TlsSession, KeepsItsBuffersWhileCiphertextIsPending) {
+  Session server(*context_);
+  TlsClient client(client_named("client"));
+  ASSERT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+  ASSERT_EQ(server.write("answer"), Status::kOk);
+  ASSERT_GT(server.pending_ciphertext(), 0u);
+  server.release_buffers();
+
+  test::to_client(server, client);
+  client.step();
+  EXPECT_EQ(client.received(), "answer");
+}
+
 TEST_F(TlsSession, ResumesASessionFromATicketWithTheSameIdentity) {
   TlsClient first(client_named("client"));
   Session first_server(*context_);
@@ -514,6 +552,59 @@ TEST_F(TlsSession, ResumesASessionFromATicketWithTheSameIdentity) {
   EXPECT_TRUE(second_server.resumed());
   ASSERT_NE(second_server.peer(), nullptr);
   EXPECT_EQ(second_server.peer()->sha256_hex, first_server.peer()->sha256_hex);
+}
+
+// Stateless tickets would make OpenSSL 3.0 decode the client certificate
+// again for every ticket made and every resumption (issue #6): the session
+// stays in the server's cache, and one ticket naming it is sent.
+TEST_F(TlsSession, KeepsOneSessionInTheServerCachePerHandshake) {
+  TlsClient client(client_named("client"));
+  Session server(*context_);
+  ASSERT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+  EXPECT_EQ(SSL_CTX_sess_number(context_->native()), 1);
+
+  TlsClient other(client_named("ec-client"));
+  Session other_server(*context_);
+  ASSERT_EQ(run_handshake(other, other_server), Status::kOk) << other_server.failure_detail();
+  EXPECT_EQ(SSL_CTX_sess_number(context_->native()), 2);
+}
+
+// The ticket's lifetime is what session_lifetime allows (RFC 8446 section
+// 4.6.1); the cached session lives as long (SSL_CTX_set_timeout(3)).
+TEST_F(TlsSession, TellsClientsTheSessionLifetime) {
+  ContextOptions options = test::default_options();
+  options.session_lifetime_s = 120;
+  use_context(options);
+  TlsClient client(client_named("client"));
+  Session server(*context_);
+  ASSERT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+  SSL_SESSION* session = SSL_get1_session(client.ssl());
+  ASSERT_NE(session, nullptr);
+
+  EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(session), 120u);
+  SSL_SESSION_free(session);
+}
+
+// The server's end goes away before it has seen the client's close_notify
+// (the socket died, the daemon stopped): the session stays resumable.
+TEST_F(TlsSession, ResumesASessionWhoseServerEndClosedWithoutCloseNotify) {
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(client_named("client"));
+    Session first_server(*context_);
+    ASSERT_EQ(run_handshake(first, first_server), Status::kOk) << first_server.failure_detail();
+    session = SSL_get1_session(first.ssl());
+    // The client ends properly, so it keeps its session; the server never
+    // reads that close_notify.
+    SSL_shutdown(first.ssl());
+  }
+  ASSERT_NE(session, nullptr);
+  TlsClient second(client_named("client"));
+  ASSERT_EQ(SSL_set_session(second.ssl(), session), 1);
+  SSL_SESSION_free(session);
+  Session second_server(*context_);
+  ASSERT_EQ(run_handshake(second, second_server), Status::kOk) << second_server.failure_detail();
+  EXPECT_TRUE(second_server.resumed());
 }
 
 TEST_F(TlsSession, ResumesATls12SessionByIdWhenTicketsAreOff) {

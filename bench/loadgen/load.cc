@@ -1,0 +1,278 @@
+#include "bench/loadgen/load.h"
+
+#include "bench/loadgen/connection.h"
+
+namespace wif::loadgen {
+namespace {
+
+constexpr uint64_t kSweepMs = 100;  // timeouts and retries after a failure
+constexpr uint64_t kNsPerMs = 1'000'000;
+
+}  // namespace
+
+Load::Load(const Options& options, const ClientTls& tls, Shared& shared, unsigned slots,
+           double rate, std::string request, std::string expected_token)
+    : options_(options),
+      tls_(tls),
+      shared_(shared),
+      rate_(rate),
+      request_(std::move(request)),
+      expected_token_(std::move(expected_token)),
+      slots_(slots),
+      read_buffer_(new char[kReadBufferBytes]) {
+  for (Slot& slot : slots_) {
+    slot.load = this;
+  }
+}
+
+Load::~Load() = default;
+
+std::string Load::run() {
+  int rc = uv_loop_init(&loop_);
+  if (rc != 0) {
+    return std::string("uv_loop_init: ") + uv_strerror(rc);
+  }
+  uv_timer_init(&loop_, &tick_);  // timers cannot fail on Linux
+  uv_timer_init(&loop_, &sweep_);
+  tick_.data = this;
+  sweep_.data = this;
+  const uint64_t now = now_ns();
+  const uint64_t delay_ms = shared_.start_ns > now ? (shared_.start_ns - now) / kNsPerMs : 0;
+  // The schedule needs millisecond steps; a closed loop only checks the end.
+  uv_timer_start(&tick_, on_tick, delay_ms, rate_ > 0 ? 1 : 10);
+  uv_timer_start(&sweep_, on_sweep, delay_ms + kSweepMs, kSweepMs);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&loop_);
+  if (rc != 0) {
+    return std::string("uv_loop_close: ") + uv_strerror(rc);
+  }
+  return "";
+}
+
+bool Load::issuing(uint64_t now) const {
+  if (stopping_ || shared_.stop.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  return options_.idle || now < shared_.end_ns.load(std::memory_order_relaxed);
+}
+
+void Load::on_tick(uv_timer_t* timer) {
+  auto* load = static_cast<Load*>(timer->data);
+  const uint64_t now = load->now_ns();
+  if (!load->started_) {
+    load->started_ = true;
+    load->start_slots();
+  }
+  if (!load->issuing(now)) {
+    load->stop();
+    return;
+  }
+  if (load->rate_ > 0) {
+    load->schedule(now);
+  }
+}
+
+void Load::on_sweep(uv_timer_t* timer) {
+  auto* load = static_cast<Load*>(timer->data);
+  load->sweep(load->now_ns());
+}
+
+void Load::start_slots() {
+  while (setting_up_ < options_.ramp && next_unstarted_ < slots_.size() && !stopping_) {
+    Slot& slot = slots_[next_unstarted_++];
+    ++setting_up_;
+    start(slot, now_ns());
+  }
+}
+
+void Load::start(Slot& slot, uint64_t intended_ns) {
+  slot.busy = true;
+  if (slot.connection != nullptr) {
+    slot.connection->send(intended_ns);
+    return;
+  }
+  Connection* c = Connection::open(*this, slot, intended_ns);
+  if (c != nullptr) {
+    slot.connection = c;
+  }
+}
+
+void Load::slot_free(Slot& slot) {
+  slot.busy = false;
+  const uint64_t now = now_ns();
+  if (!issuing(now) || options_.idle) {
+    return;
+  }
+  if (rate_ == 0) {
+    start(slot, now);
+    return;
+  }
+  if (!backlog_.empty()) {
+    const uint64_t intended = backlog_.front();
+    backlog_.pop_front();
+    start(slot, intended);
+    return;
+  }
+  free_.push_back(&slot);
+}
+
+// Issues every request the fixed rate has made due since the start, each
+// with the time it was due.
+void Load::schedule(uint64_t now) {
+  if (now < shared_.start_ns) {
+    return;
+  }
+  const double elapsed_s = static_cast<double>(now - shared_.start_ns) * 1e-9;
+  const auto due = static_cast<uint64_t>(elapsed_s * rate_);
+  while (scheduled_ < due) {
+    const auto intended =
+        shared_.start_ns + static_cast<uint64_t>(static_cast<double>(scheduled_) * 1e9 / rate_);
+    ++scheduled_;
+    if (!free_.empty()) {
+      Slot* slot = free_.back();
+      free_.pop_back();
+      start(*slot, intended);
+    } else {
+      backlog_.push_back(intended);
+    }
+  }
+}
+
+void Load::sweep(uint64_t now) {
+  if (!issuing(now)) {
+    stop();
+    return;
+  }
+  for (Connection* c = first_; c != nullptr;) {
+    Connection* next = c->next;
+    if (c->waiting() && now > c->deadline_ns()) {
+      Slot* slot = c->slot();
+      c->abort();
+      if (slot != nullptr) {
+        failed(*slot, ErrorKind::kTimeout);
+      } else {
+        error(ErrorKind::kTimeout);
+      }
+    }
+    c = next;
+  }
+
+  std::vector<Slot*> retry;
+  retry.swap(retry_);
+  for (Slot* slot : retry) {
+    if (!slot->set_up) {
+      start(*slot, now);
+    } else {
+      slot_free(*slot);
+    }
+  }
+}
+
+void Load::stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
+  for (Connection* c = first_; c != nullptr;) {
+    Connection* next = c->next;
+    c->abort();
+    c = next;
+  }
+  backlog_.clear();
+  free_.clear();
+  retry_.clear();
+}
+
+void Load::handshake_done(bool resumed) {
+  if (measuring(now_ns())) {
+    ++stats_.handshakes;
+    stats_.resumed += resumed ? 1 : 0;
+  }
+}
+
+void Load::answered(Slot& slot, Connection& connection, bool ok, uint64_t intended_ns,
+                    bool keep_alive) {
+  const uint64_t now = now_ns();
+  if (ok && measuring(now)) {
+    ++stats_.ok;
+    stats_.latency.record(now > intended_ns ? now - intended_ns : 0);
+    const uint64_t total = shared_.measured_ok.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (options_.requests && total == *options_.requests) {
+      shared_.stopped_ns.store(now, std::memory_order_relaxed);
+      shared_.stop.store(true, std::memory_order_relaxed);
+    }
+  }
+
+  first_attempt_ended(slot);
+  if (!slot.set_up) {
+    slot.set_up = true;
+    --setting_up_;
+    if (ok) {
+      shared_.established.fetch_add(1, std::memory_order_relaxed);
+      if (options_.idle) {
+        shared_.held.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    start_slots();
+  }
+  if (options_.mode == ConnectionMode::kClose || !keep_alive) {
+    connection.close_gracefully();
+  }
+  slot_free(slot);
+}
+
+void Load::first_attempt_ended(Slot& slot) {
+  if (!slot.attempted) {
+    slot.attempted = true;
+    shared_.attempted.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Load::failed(Slot& slot, ErrorKind kind) {
+  error(kind);
+  first_attempt_ended(slot);
+  // The slot tries again at the next sweep, so a refusing server costs a
+  // few attempts per second per slot rather than a busy loop.
+  slot.busy = true;
+  if (!stopping_) {
+    retry_.push_back(&slot);
+  }
+}
+
+void Load::status_seen(int status) {
+  if (status >= 0 && static_cast<size_t>(status) < stats_.statuses.size()) {
+    ++stats_.statuses[static_cast<size_t>(status)];
+  }
+}
+
+void Load::closed_while_idle(Slot& slot) {
+  ++stats_.server_closed_idle;
+  if (options_.idle && slot.set_up) {
+    shared_.held.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void Load::add(Connection* connection) {
+  connection->prev = nullptr;
+  connection->next = first_;
+  if (first_ != nullptr) {
+    first_->prev = connection;
+  }
+  first_ = connection;
+}
+
+void Load::remove(Connection* connection) {
+  if (connection->prev != nullptr) {
+    connection->prev->next = connection->next;
+  } else if (first_ == connection) {
+    first_ = connection->next;
+  }
+  if (connection->next != nullptr) {
+    connection->next->prev = connection->prev;
+  }
+  connection->next = connection->prev = nullptr;
+}
+
+}  // namespace wif::loadgen
