@@ -501,6 +501,15 @@ TEST_F(TlsSession, FailsARecordThatWasTamperedWith) {
 // What the process has allocated, from glibc's own accounting.
 size_t heap_in_use() { return mallinfo2().uordblks; }
 
+// Under AddressSanitizer (scripts/sanitize.sh) malloc is ASan's own, which
+// glibc's counters never see: the memory figure is taken only without it,
+// and the rest of the test still runs.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kGlibcHeap = false;
+#else
+constexpr bool kGlibcHeap = true;
+#endif
+
 TEST_F(TlsSession, ReleasesItsBuffersWhenIdleAndKeepsWorking) {
   Session server(*context_);
   TlsClient client(client_named("client"));
@@ -513,7 +522,9 @@ TEST_F(TlsSession, ReleasesItsBuffersWhenIdleAndKeepsWorking) {
   // handshake's flights made grow.
   const size_t before = heap_in_use();
   server.release_buffers();
-  EXPECT_GT(before, heap_in_use() + 32 * 1024);
+  if (kGlibcHeap) {
+    EXPECT_GT(before, heap_in_use() + 32 * 1024);
+  }
 
   received.clear();
   ASSERT_EQ(test::client_sends(client, server, "GET /a HTTP/1.1\r\n\r\n", received), Status::kOk);
