@@ -501,7 +501,8 @@ void Daemon::reload_config() {
     next = config::load(running.file, running.base_dir, config::process_environment());
     config::Diagnostics diag;
     for (const config::TokenConfig& t : next.tokens) {
-      policies.push_back(authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
+      policies.push_back(
+          authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
     }
     if (!next.metrics.allow.empty()) {
       metrics_policy = authz::AccessPolicy::compile(next.metrics.allow, diag);

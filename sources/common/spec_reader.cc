@@ -173,7 +173,8 @@ std::optional<int64_t> SpecReader::optional_duration_ms(std::string_view field, 
     return std::nullopt;
   }
   if (*parsed > static_cast<uint64_t>(max_ms)) {
-    error(field, "got " + in_quotes(*text) + " (expected at most " + format_duration_ms(max_ms) + ")");
+    error(field,
+          "got " + in_quotes(*text) + " (expected at most " + format_duration_ms(max_ms) + ")");
     return std::nullopt;
   }
   return static_cast<int64_t>(*parsed);

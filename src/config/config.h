@@ -108,7 +108,7 @@ struct MetricsConfig {
 struct LogConfig {
   std::string level = "info";   // error | warn | info | debug | trace
   std::string format = "text";  // text | json
-  bool access = true;            // one line per request, at info
+  bool access = true;           // one line per request, at info
 };
 
 // `user:` and `group:`: whom the daemon runs as once it has bound its

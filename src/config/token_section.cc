@@ -116,7 +116,6 @@ void read_rule(YamlReader& reader, const Value& value, std::vector<AllowRule>& r
   }
 }
 
-
 void read_request_wait(YamlReader& reader, const Value& value, TokenConfig& token) {
   constexpr std::string_view kExpected = "a duration from 0s (never wait) to 30s, such as 5s";
   const std::optional<Scalar> s = reader.scalar(value, kExpected);

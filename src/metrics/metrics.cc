@@ -396,8 +396,9 @@ Metrics::Metrics(std::vector<std::string> token_names, const BuildInfo& build)
 
   auto& reloads = prometheus::BuildCounter()
                       .Name("wif_tokend_reloads_total")
-                      .Help("Reloads of the TLS material and of the config file, by kind and "
-                            "result.")
+                      .Help(
+                          "Reloads of the TLS material and of the config file, by kind and "
+                          "result.")
                       .Register(*registry_);
   for (auto [kind, name] : {std::pair{ReloadKind::kTls, "tls"}, {ReloadKind::kConfig, "config"}}) {
     auto& cells = reloads_[static_cast<size_t>(kind)];

@@ -578,18 +578,18 @@ void Connection::answered(const http::Request& request, const Answer& result, si
     const std::string_view path = target.substr(0, query);
     const uint64_t query_bytes = query == std::string_view::npos ? 0 : target.size() - query - 1;
     log::info("http", "access",
-               {{"conn", id_},
-                {"peer", peer_address(tcp_)},
-                {"subject", log::untrusted(peer ? peer->subject : "")},
-                {"serial", peer ? peer->serial_hex : std::string()},
-                {"fingerprint", peer ? peer->sha256_hex.substr(0, 16) : std::string()},
-                {"method", http::method_name(request.method)},
-                {"path", log::untrusted(path, 128)},
-                {"query_bytes", query_bytes},
-                {"route", http::route_label(result.route)},
-                {"status", result.status},
-                {"bytes", static_cast<uint64_t>(plaintext_out_.size() - before)},
-                {"duration_us", duration_ns / 1000}});
+              {{"conn", id_},
+               {"peer", peer_address(tcp_)},
+               {"subject", log::untrusted(peer ? peer->subject : "")},
+               {"serial", peer ? peer->serial_hex : std::string()},
+               {"fingerprint", peer ? peer->sha256_hex.substr(0, 16) : std::string()},
+               {"method", http::method_name(request.method)},
+               {"path", log::untrusted(path, 128)},
+               {"query_bytes", query_bytes},
+               {"route", http::route_label(result.route)},
+               {"status", result.status},
+               {"bytes", static_cast<uint64_t>(plaintext_out_.size() - before)},
+               {"duration_us", duration_ns / 1000}});
   }
   if (result.close || worker_.draining()) {
     close_gracefully();

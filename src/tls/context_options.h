@@ -47,9 +47,9 @@ struct ContextOptions {
   int64_t session_lifetime_s = 600;
 };
 
-// Thrown by ServerContext::build() and the readers it uses. The message names the file and says what
-// is wrong in words ("key does not match the certificate"); it never holds key
-// material or a passphrase.
+// Thrown by ServerContext::build() and the readers it uses. The message names the file and says
+// what is wrong in words ("key does not match the certificate"); it never holds key material or a
+// passphrase.
 class ContextError : public std::runtime_error {
  public:
   enum class Kind {

@@ -1,9 +1,9 @@
 #include "src/tls/pem_files.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "src/tls/openssl_helpers.h"
 #include "src/tls/context_options.h"
+#include "src/tls/openssl_helpers.h"
 
 namespace wif::tls {
 

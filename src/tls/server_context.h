@@ -7,8 +7,8 @@
 // SSL_CTX is thread-safe (OpenSSL threads(7)), which is all workers do with it.
 //
 // Each build is a new generation with its own session cache, so no session
-// or ticket from before a reload resumes under it, and a connection can tell that the trust it was verified under has
-// been replaced (see Session::verify_again).
+// or ticket from before a reload resumes under it, and a connection can tell that the trust it was
+// verified under has been replaced (see Session::verify_again).
 #pragma once
 
 #include <openssl/types.h>
@@ -32,7 +32,6 @@ struct ChainCheck {
   bool verified = false;
   std::string detail;  // the reason when not verified
 };
-
 
 class ServerContext {
  public:

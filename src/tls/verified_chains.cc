@@ -11,7 +11,6 @@
 namespace wif::tls {
 namespace {
 
-
 bool hash_certificate(EVP_MD_CTX* md, X509* certificate) {
   unsigned char* der = nullptr;
   const int len = i2d_X509(certificate, &der);

@@ -14,8 +14,8 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "src/config/config.h"
 #include "src/token/clock.h"
@@ -71,8 +71,7 @@ class SourceRegistry {
  public:
   void add(std::string type, SourceFactory factory);
   // Reports an unknown type (naming the known ones) into diag.
-  std::unique_ptr<TokenSource> create(const config::SourceSpec& spec,
-                                      const SourceContext& context,
+  std::unique_ptr<TokenSource> create(const config::SourceSpec& spec, const SourceContext& context,
                                       config::Diagnostics& diag) const;
 
  private:
