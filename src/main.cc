@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "src/daemon.h"
+#include "src/daemon/commands.h"
 #include "src/version.h"
 
 namespace {
@@ -25,8 +25,8 @@ constexpr std::string_view kUsage =
     "Signals: SIGHUP reloads certificates and CRLs; SIGTERM/SIGINT drain and stop.\n";
 
 int usage_error(std::string_view message) {
-  std::fprintf(stderr, "wif-tokend: %.*s\n%.*s", static_cast<int>(message.size()),
-               message.data(), static_cast<int>(kUsage.size()), kUsage.data());
+  std::fprintf(stderr, "wif-tokend: %.*s\n%.*s", static_cast<int>(message.size()), message.data(),
+               static_cast<int>(kUsage.size()), kUsage.data());
   return 2;
 }
 

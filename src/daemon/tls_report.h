@@ -9,9 +9,9 @@
 
 #include "src/tls/server_context.h"
 
-namespace wif {
+namespace wif::daemon {
 
 // Prints the report to `out`; returns how many warnings it printed.
 int print_tls_report(const tls::ServerContext& context, int64_t now_unix, std::FILE* out);
 
-}  // namespace wif
+}  // namespace wif::daemon

@@ -1,10 +1,10 @@
-#include "src/tls_report.h"
+#include "src/daemon/tls_report.h"
 
 #include <ctime>
 #include <string>
 #include <vector>
 
-namespace wif {
+namespace wif::daemon {
 namespace {
 
 constexpr int64_t kSoonSeconds = 30 * 24 * 3600;
@@ -115,4 +115,4 @@ int print_tls_report(const tls::ServerContext& context, int64_t now_unix, std::F
   return report.warnings();
 }
 
-}  // namespace wif
+}  // namespace wif::daemon

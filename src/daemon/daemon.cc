@@ -1,168 +1,22 @@
-#include "src/daemon.h"
+#include "src/daemon/daemon.h"
 
 #include <signal.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
-#include <filesystem>
-#include <memory>
 #include <optional>
-#include <vector>
+#include <string>
 
-#include "sources/register_all.h"
 #include "src/authz/access_policy.h"
-#include "src/config/config.h"
-#include "src/log/log.h"
-#include "src/metrics/metrics.h"
-#include "src/net/handler.h"
+#include "src/daemon/commands.h"
+#include "src/daemon/privileges.h"
 #include "src/net/listener.h"
-#include "src/net/server.h"
-#include "src/net/tls_reloader.h"
-#include "src/privileges.h"
-#include "src/tls/cipher_settings.h"
 #include "src/tls/server_context.h"
-#include "src/tls_report.h"
-#include "src/token/slot_sink.h"
-#include "src/token/token_source.h"
-#include "src/token/token_store.h"
 #include "src/version.h"
 
-namespace wif {
+namespace wif::daemon {
 namespace {
-
-// Everything loaded and validated before anything starts.
-struct Loaded {
-  config::Config config;
-  std::shared_ptr<const tls::ServerContext> tls;
-  std::vector<std::unique_ptr<token::TokenSource>> sources;  // one per token
-  std::vector<authz::AccessPolicy> policies;                 // one per token
-  // Who may read /metrics on the mTLS listener; unset: only the plain one.
-  std::optional<authz::AccessPolicy> metrics_policy;
-};
-
-tls::ContextOptions tls_options(const config::TlsConfig& c) {
-  tls::ContextOptions o;
-  o.cert_file = c.cert;
-  o.key_file = c.key;
-  o.key_passphrase_file = c.key_passphrase_file;
-  switch (c.key_readable_by) {
-    case config::TlsConfig::KeyReaders::kOwner:
-      o.key_readable_by = tls::KeyAccess::kOwner;
-      break;
-    case config::TlsConfig::KeyReaders::kGroup:
-      o.key_readable_by = tls::KeyAccess::kGroup;
-      break;
-    case config::TlsConfig::KeyReaders::kAnyone:
-      o.key_readable_by = tls::KeyAccess::kAnyone;
-      break;
-  }
-  o.client_ca_file = c.client_ca;
-  o.client_intermediates_file = c.client_intermediates;
-  o.crl_files = c.crl;
-  o.crl_check_chain = c.crl_check_chain;
-  o.min_version = c.min_version_13 ? tls::MinVersion::kTls13 : tls::MinVersion::kTls12;
-  o.verify_depth = c.verify_depth;
-  o.partial_chain = c.partial_chain;
-  o.require_client_auth_eku = c.require_client_auth_eku;
-  o.tls12_ciphers = c.tls12_ciphers;
-  o.tls13_ciphersuites = c.tls13_ciphersuites;
-  o.groups = c.groups;
-  o.session_tickets = c.session_tickets;
-  o.session_lifetime_s = static_cast<int64_t>(c.session_lifetime_ms / 1000);
-  return o;
-}
-
-// The cipher, suite and group names against OpenSSL's tables, reported at
-// their place in the file. False when any is unknown.
-bool check_tls_names(const config::TlsConfig& c, config::Diagnostics& diag) {
-  struct NameList {
-    const char* key;
-    const std::vector<std::string>& names;
-    std::string (*check)(const std::vector<std::string>&);
-  };
-  bool ok = true;
-  for (const NameList& list :
-       {NameList{"tls12_ciphers", c.tls12_ciphers, tls::check_tls12_ciphers},
-        NameList{"tls13_ciphersuites", c.tls13_ciphersuites, tls::check_tls13_ciphersuites},
-        NameList{"groups", c.groups, tls::check_groups}}) {
-    const std::string problem = list.check(list.names);
-    if (problem.empty()) {
-      continue;
-    }
-    std::string written;
-    for (const std::string& name : list.names) {
-      written += (written.empty() ? "" : ":") + name;
-    }
-    const auto mark = c.marks.find(list.key);
-    diag.error(mark != c.marks.end() ? mark->second : config::Mark{},
-               std::string("tls.") + list.key,
-               "got " + config::quote(written) + " (expected " + problem + ")");
-    ok = false;
-  }
-  return ok;
-}
-
-void print_problems(const std::vector<std::string>& problems) {
-  for (const auto& p : problems) {
-    std::fprintf(stderr, "wif-tokend: %s\n", p.c_str());
-  }
-}
-
-// Loads the config, the TLS material and the sources, printing every problem
-// to standard error. nullopt when anything is wrong.
-std::optional<Loaded> load_all(const Options& options) {
-  Loaded loaded;
-  std::error_code ec;
-  const std::string cwd = std::filesystem::current_path(ec).string();
-  try {
-    loaded.config = config::load(options.config_path, cwd, config::process_environment());
-  } catch (const config::ConfigError& e) {
-    print_problems(e.messages());
-    return std::nullopt;
-  }
-
-  config::Diagnostics diag;
-  bool ok = check_tls_names(loaded.config.tls, diag);
-  try {
-    if (ok) {
-      loaded.tls = tls::ServerContext::build(tls_options(loaded.config.tls));
-    }
-  } catch (const tls::ContextError& e) {
-    std::fprintf(stderr, "wif-tokend: tls: %s\n", e.what());
-    ok = false;
-  }
-
-  token::SourceRegistry registry;
-  sources::register_all(registry);
-  for (const config::TokenConfig& t : loaded.config.tokens) {
-    loaded.policies.push_back(
-        authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
-    token::SourceContext context;
-    context.token_name = t.name;
-    context.base_dir = loaded.config.base_dir;
-    context.clock = &token::system_clock();
-    context.allow_exec = options.allow_exec;
-    loaded.sources.push_back(registry.create(t.source, context, diag));
-  }
-  if (!loaded.config.metrics.allow.empty()) {
-    loaded.metrics_policy = authz::AccessPolicy::compile(loaded.config.metrics.allow, diag);
-  }
-  if (!diag.ok()) {
-    print_problems(diag.messages());
-    ok = false;
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return loaded;
-}
-
-log::Format log_format(const config::LogConfig& c) {
-  return c.format == "json" ? log::Format::kJson : log::Format::kText;
-}
 
 std::string format_time(int64_t unix_seconds) {
   const time_t t = static_cast<time_t>(unix_seconds);
@@ -196,39 +50,11 @@ void log_trust(const tls::ServerContext& context) {
   }
 }
 
-// The running daemon: owned by serve(), touched only on the control loop.
-class Daemon {
- public:
-  explicit Daemon(Loaded loaded) : loaded_(std::move(loaded)) {}
+}  // namespace
 
-  int run();
-
- private:
-  static void on_signal(uv_signal_t* handle, int signum);
-  static void on_workers_stopped(uv_async_t* async);
-  // Runs drop_privileges() and logs what it did; false when the daemon
-  // must stop.
-  bool become_configured_user();
-  void start_reloader();
-  void begin_shutdown();
-  void reload_config();
-  int abandon_start(size_t started_sources);
-  std::shared_ptr<const net::ServeState> make_state(bool metrics_listener) const;
-  void report_state(metrics::State& out) const;
-
-  Loaded loaded_;
-  uv_loop_t loop_{};
-  std::unique_ptr<token::TokenStore> store_;
-  std::unique_ptr<metrics::Metrics> metrics_;
-  std::vector<std::unique_ptr<token::SlotSink>> sinks_;
-  std::unique_ptr<net::Server> server_;
-  net::TlsReloader* reloader_ = nullptr;  // closes itself; see TlsReloader::close
-  uv_signal_t sigterm_{};
-  uv_signal_t sigint_{};
-  uv_signal_t sighup_{};
-  uv_async_t workers_stopped_{};
-  bool stopping_ = false;
-};
+log::Format log_format(const config::LogConfig& c) {
+  return c.format == "json" ? log::Format::kJson : log::Format::kText;
+}
 
 std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener) const {
   auto state = std::make_shared<net::ServeState>();
@@ -483,72 +309,6 @@ int Daemon::abandon_start(size_t started_sources) {
   return 1;
 }
 
-// SIGHUP: the config file again. What a reload may change (allow rules,
-// metrics.allow, response, request_wait, log) applies at once to every new
-// request; anything else takes a restart, and then nothing of the new file
-// is applied. A bad file is refused whole, with its problems logged.
-void Daemon::reload_config() {
-  const config::Config& running = loaded_.config;
-  if (running.file.empty()) {
-    return;  // built-in defaults: no file to read again
-  }
-  const std::string file = log::untrusted(running.file);
-  config::Config next;
-  std::vector<authz::AccessPolicy> policies;
-  std::optional<authz::AccessPolicy> metrics_policy;
-  std::vector<std::string> problems;
-  try {
-    next = config::load(running.file, running.base_dir, config::process_environment());
-    config::Diagnostics diag;
-    for (const config::TokenConfig& t : next.tokens) {
-      policies.push_back(
-          authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
-    }
-    if (!next.metrics.allow.empty()) {
-      metrics_policy = authz::AccessPolicy::compile(next.metrics.allow, diag);
-    }
-    problems = diag.messages();
-  } catch (const config::ConfigError& e) {
-    problems = e.messages();
-  }
-  if (!problems.empty()) {
-    std::string text;
-    for (const std::string& problem : problems) {
-      text += (text.empty() ? "" : "; ") + problem;
-    }
-    log::error("main", "config_reload_rejected",
-               {{"file", file}, {"problems", log::untrusted(text, 2048)}});
-    metrics_->count_reload(metrics::ReloadKind::kConfig, false);
-    return;
-  }
-  if (next.restart_settings != running.restart_settings) {
-    log::warn("main", "config_reload_needs_restart",
-              {{"file", file},
-               {"detail",
-                "only allow rules, metrics.allow, response, request_wait and log change on "
-                "reload; this file changes more, so none of it was applied"}});
-    metrics_->count_reload(metrics::ReloadKind::kConfig, false);
-    return;
-  }
-  loaded_.config = std::move(next);
-  loaded_.policies = std::move(policies);
-  loaded_.metrics_policy = std::move(metrics_policy);
-  server_->swap_serve(make_state(false), make_state(true));
-  log::Level level = log::Level::kInfo;
-  log::parse_level(loaded_.config.log.level, &level);
-  log::configure(level, log_format(loaded_.config.log));
-  log::set_access(loaded_.config.log.access);
-  metrics_->count_reload(metrics::ReloadKind::kConfig, true);
-  for (size_t i = 0; i < loaded_.policies.size(); ++i) {
-    const authz::AccessPolicy& policy = loaded_.policies[i];
-    log::info("main", "config_reloaded",
-              {{"token", loaded_.config.tokens[i].name},
-               {"allow", policy.any_verified_client()
-                             ? std::string("any verified client")
-                             : std::to_string(policy.rule_count()) + " rule(s)"}});
-  }
-}
-
 void Daemon::begin_shutdown() {
   stopping_ = true;
   log::info("main", "shutting_down",
@@ -578,57 +338,22 @@ void Daemon::on_workers_stopped(uv_async_t* async) {
   }
 }
 
-}  // namespace
+}  // namespace wif::daemon
+
+namespace wif {
 
 int serve(const Options& options) {
   signal(SIGPIPE, SIG_IGN);  // a peer that vanished is an error return, not a signal
-  std::optional<Loaded> loaded = load_all(options);
+  std::optional<daemon::Loaded> loaded = daemon::load_all(options);
   if (!loaded) {
     return 2;
   }
   log::Level level = log::Level::kInfo;
   log::parse_level(loaded->config.log.level, &level);
-  log::configure(level, log_format(loaded->config.log));
+  log::configure(level, daemon::log_format(loaded->config.log));
   log::set_access(loaded->config.log.access);
-  Daemon daemon(std::move(*loaded));
-  return daemon.run();
-}
-
-int check(const Options& options) {
-  std::optional<Loaded> loaded = load_all(options);
-  if (!loaded) {
-    std::fprintf(stderr, "wif-tokend: check failed\n");
-    return 2;
-  }
-  const config::Config& cfg = loaded->config;
-  std::printf("config: %s\n", cfg.file.empty() ? "(built-in defaults)" : cfg.file.c_str());
-  std::printf("listen: %s, workers: %u, metrics: %s\n", cfg.listen.c_str(), cfg.workers,
-              cfg.metrics.listen.empty() ? "off" : cfg.metrics.listen.c_str());
-  if (!cfg.run_as.user.empty()) {
-    std::printf("runs as: %s (uid %u, gid %u) once its sockets are bound\n",
-                cfg.run_as.user.c_str(), cfg.run_as.uid, cfg.run_as.gid);
-  }
-
-  int warnings = print_tls_report(*loaded->tls, std::time(nullptr), stdout);
-  for (const std::string& warning : cfg.warnings) {
-    std::printf("warning: %s\n", warning.c_str());
-    ++warnings;
-  }
-  int source_warnings = 0;
-  for (size_t i = 0; i < cfg.tokens.size(); ++i) {
-    const authz::AccessPolicy& policy = loaded->policies[i];
-    std::printf("token %s: %s, %s\n", cfg.tokens[i].name.c_str(),
-                loaded->sources[i]->describe().c_str(),
-                policy.any_verified_client()
-                    ? "any verified client"
-                    : (std::to_string(policy.rule_count()) + " allow rule(s)").c_str());
-    for (const std::string& warning : loaded->sources[i]->preflight()) {
-      std::printf("  warning: %s\n", warning.c_str());
-      ++source_warnings;
-    }
-  }
-  std::printf("check passed%s\n", warnings + source_warnings != 0 ? " with warnings" : "");
-  return 0;
+  daemon::Daemon running(std::move(*loaded));
+  return running.run();
 }
 
 }  // namespace wif

@@ -1,4 +1,4 @@
-#include "src/privileges.h"
+#include "src/daemon/privileges.h"
 
 #include <grp.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace wif {
+namespace wif::daemon {
 namespace {
 
 std::string failed(const char* call, int error) {
@@ -86,4 +86,4 @@ RunAsResult drop_privileges(const config::RunAs& run_as) {
   return result;
 }
 
-}  // namespace wif
+}  // namespace wif::daemon

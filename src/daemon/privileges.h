@@ -7,7 +7,7 @@
 
 #include "src/config/config.h"
 
-namespace wif {
+namespace wif::daemon {
 
 // What drop_privileges() did, for the start-up log.
 enum class RunAsOutcome {
@@ -29,4 +29,4 @@ struct RunAsResult {
 // switch. Returns an error naming the call and the system's reason.
 RunAsResult drop_privileges(const config::RunAs& run_as);
 
-}  // namespace wif
+}  // namespace wif::daemon
