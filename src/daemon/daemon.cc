@@ -11,6 +11,7 @@
 #include "src/authz/access_policy.h"
 #include "src/daemon/commands.h"
 #include "src/daemon/privileges.h"
+#include "src/log/log.h"
 #include "src/net/listener.h"
 #include "src/tls/server_context.h"
 #include "src/version.h"
@@ -52,8 +53,11 @@ void log_trust(const tls::ServerContext& context) {
 
 }  // namespace
 
-log::Format log_format(const config::LogConfig& c) {
-  return c.format == "json" ? log::Format::kJson : log::Format::kText;
+void apply_log_config(const config::LogConfig& c) {
+  log::Level level = log::Level::kInfo;
+  log::parse_level(c.level, &level);
+  log::configure(level, c.format == "json" ? log::Format::kJson : log::Format::kText);
+  log::set_access(c.access);
 }
 
 std::shared_ptr<const net::ServeState> Daemon::make_state(bool metrics_listener) const {
@@ -348,10 +352,7 @@ int serve(const Options& options) {
   if (!loaded) {
     return 2;
   }
-  log::Level level = log::Level::kInfo;
-  log::parse_level(loaded->config.log.level, &level);
-  log::configure(level, daemon::log_format(loaded->config.log));
-  log::set_access(loaded->config.log.access);
+  daemon::apply_log_config(loaded->config.log);
   daemon::Daemon running(std::move(*loaded));
   return running.run();
 }

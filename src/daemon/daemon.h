@@ -13,7 +13,6 @@
 
 #include "src/config/config.h"
 #include "src/daemon/load.h"
-#include "src/log/log.h"
 #include "src/metrics/metrics.h"
 #include "src/net/handler.h"
 #include "src/net/server.h"
@@ -56,7 +55,8 @@ class Daemon {
   bool stopping_ = false;
 };
 
-// The log section's format, as the logger takes it.
-log::Format log_format(const config::LogConfig& c);
+// Sets the whole process's log level (info if unknown), format and access
+// lines from the log section: at start, and again on each config reload.
+void apply_log_config(const config::LogConfig& c);
 
 }  // namespace wif::daemon

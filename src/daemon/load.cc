@@ -105,8 +105,7 @@ std::optional<Loaded> load_all(const Options& options) {
   token::SourceRegistry registry;
   sources::register_all(registry);
   for (const config::TokenConfig& t : loaded.config.tokens) {
-    loaded.policies.push_back(
-        authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
+    loaded.policies.push_back(compile_token_policy(t, diag));
     token::SourceContext context;
     context.token_name = t.name;
     context.base_dir = loaded.config.base_dir;
@@ -114,9 +113,7 @@ std::optional<Loaded> load_all(const Options& options) {
     context.allow_exec = options.allow_exec;
     loaded.sources.push_back(registry.create(t.source, context, diag));
   }
-  if (!loaded.config.metrics.allow.empty()) {
-    loaded.metrics_policy = authz::AccessPolicy::compile(loaded.config.metrics.allow, diag);
-  }
+  loaded.metrics_policy = compile_metrics_policy(loaded.config.metrics, diag);
   if (!diag.ok()) {
     print_problems(diag.messages());
     ok = false;
@@ -125,6 +122,19 @@ std::optional<Loaded> load_all(const Options& options) {
     return std::nullopt;
   }
   return loaded;
+}
+
+authz::AccessPolicy compile_token_policy(const config::TokenConfig& token,
+                                         config::Diagnostics& diag) {
+  return authz::AccessPolicy::compile(token.allow, diag).value_or(authz::AccessPolicy());
+}
+
+std::optional<authz::AccessPolicy> compile_metrics_policy(const config::MetricsConfig& metrics,
+                                                          config::Diagnostics& diag) {
+  if (metrics.allow.empty()) {
+    return std::nullopt;
+  }
+  return authz::AccessPolicy::compile(metrics.allow, diag);
 }
 
 }  // namespace wif::daemon

@@ -34,4 +34,14 @@ tls::ContextOptions tls_options(const config::TlsConfig& c);
 // to standard error. nullopt when anything is wrong.
 std::optional<Loaded> load_all(const Options& options);
 
+// The allow rules of one token, compiled, with every wrong value reported
+// into diag. A token with a wrong value gets an empty policy, which would
+// let any verified client in: use the result only once diag is ok.
+authz::AccessPolicy compile_token_policy(const config::TokenConfig& token,
+                                         config::Diagnostics& diag);
+
+// metrics.allow, compiled likewise; unset when it names no one.
+std::optional<authz::AccessPolicy> compile_metrics_policy(const config::MetricsConfig& metrics,
+                                                          config::Diagnostics& diag);
+
 }  // namespace wif::daemon

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "src/authz/access_policy.h"
+#include "src/log/log.h"
 
 namespace wif::daemon {
 
@@ -27,12 +28,9 @@ void Daemon::reload_config() {
     next = config::load(running.file, running.base_dir, config::process_environment());
     config::Diagnostics diag;
     for (const config::TokenConfig& t : next.tokens) {
-      policies.push_back(
-          authz::AccessPolicy::compile(t.allow, diag).value_or(authz::AccessPolicy()));
+      policies.push_back(compile_token_policy(t, diag));
     }
-    if (!next.metrics.allow.empty()) {
-      metrics_policy = authz::AccessPolicy::compile(next.metrics.allow, diag);
-    }
+    metrics_policy = compile_metrics_policy(next.metrics, diag);
     problems = diag.messages();
   } catch (const config::ConfigError& e) {
     problems = e.messages();
@@ -60,10 +58,7 @@ void Daemon::reload_config() {
   loaded_.policies = std::move(policies);
   loaded_.metrics_policy = std::move(metrics_policy);
   server_->swap_serve(make_state(false), make_state(true));
-  log::Level level = log::Level::kInfo;
-  log::parse_level(loaded_.config.log.level, &level);
-  log::configure(level, log_format(loaded_.config.log));
-  log::set_access(loaded_.config.log.access);
+  apply_log_config(loaded_.config.log);
   metrics_->count_reload(metrics::ReloadKind::kConfig, true);
   for (size_t i = 0; i < loaded_.policies.size(); ++i) {
     const authz::AccessPolicy& policy = loaded_.policies[i];
