@@ -27,4 +27,11 @@ bool AccessPolicy::allows(const tls::PeerIdentity& peer) const {
          std::any_of(rules_.begin(), rules_.end(), [&](const Rule& r) { return r.matches(peer); });
 }
 
+std::string AccessPolicy::describe(std::string_view rules_noun) const {
+  if (any_verified_client()) {
+    return "any verified client";
+  }
+  return std::to_string(rules_.size()) + " " + std::string(rules_noun);
+}
+
 }  // namespace wif::authz

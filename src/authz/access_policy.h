@@ -9,6 +9,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/authz/rule.h"
@@ -31,6 +33,10 @@ class AccessPolicy {
   bool allows(const tls::PeerIdentity& peer) const;
   bool any_verified_client() const { return rules_.empty(); }
   size_t rule_count() const { return rules_.size(); }
+
+  // Who the policy lets in, for logs and `wif-tokend check`: "any verified
+  // client", else the rule count and `rules_noun`, as in "2 rule(s)".
+  std::string describe(std::string_view rules_noun = "rule(s)") const;
 
  private:
   std::vector<Rule> rules_;

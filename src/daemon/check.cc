@@ -33,12 +33,9 @@ int check(const Options& options) {
   }
   int source_warnings = 0;
   for (size_t i = 0; i < cfg.tokens.size(); ++i) {
-    const authz::AccessPolicy& policy = loaded->policies[i];
     std::printf("token %s: %s, %s\n", cfg.tokens[i].name.c_str(),
                 loaded->sources[i]->describe().c_str(),
-                policy.any_verified_client()
-                    ? "any verified client"
-                    : (std::to_string(policy.rule_count()) + " allow rule(s)").c_str());
+                loaded->policies[i].describe("allow rule(s)").c_str());
     for (const std::string& warning : loaded->sources[i]->preflight()) {
       std::printf("  warning: %s\n", warning.c_str());
       ++source_warnings;

@@ -193,13 +193,10 @@ int Daemon::run() {
   for (size_t i = 0; i < loaded_.sources.size(); ++i) {
     sinks_.push_back(
         std::make_unique<token::SlotSink>(*store_, i, token::system_clock(), *metrics_));
-    const authz::AccessPolicy& policy = loaded_.policies[i];
     log::info("main", "token_source",
               {{"token", cfg.tokens[i].name},
                {"source", log::untrusted(loaded_.sources[i]->describe())},
-               {"allow", policy.any_verified_client()
-                             ? std::string("any verified client")
-                             : std::to_string(policy.rule_count()) + " rule(s)"}});
+               {"allow", loaded_.policies[i].describe()}});
     const int rc = loaded_.sources[i]->start(&loop_, *sinks_[i]);
     if (rc != 0) {
       log::error("main", "source_start_failed",

@@ -61,12 +61,9 @@ void Daemon::reload_config() {
   apply_log_config(loaded_.config.log);
   metrics_->count_reload(metrics::ReloadKind::kConfig, true);
   for (size_t i = 0; i < loaded_.policies.size(); ++i) {
-    const authz::AccessPolicy& policy = loaded_.policies[i];
-    log::info("main", "config_reloaded",
-              {{"token", loaded_.config.tokens[i].name},
-               {"allow", policy.any_verified_client()
-                             ? std::string("any verified client")
-                             : std::to_string(policy.rule_count()) + " rule(s)"}});
+    log::info(
+        "main", "config_reloaded",
+        {{"token", loaded_.config.tokens[i].name}, {"allow", loaded_.policies[i].describe()}});
   }
 }
 

@@ -49,6 +49,14 @@ TEST(AuthzAccessPolicy, RefusesAClientNoRuleMatches) {
   EXPECT_FALSE(policy.allows(tls::PeerIdentity{}));
 }
 
+TEST(AuthzAccessPolicy, DescribesWhoItLetsIn) {
+  EXPECT_EQ(compiled({}).describe(), "any verified client");
+  EXPECT_EQ(compiled({}).describe("allow rule(s)"), "any verified client");
+  const AccessPolicy two = compiled({cn_rule("ci-runner"), cn_rule("deployer")});
+  EXPECT_EQ(two.describe(), "2 rule(s)");
+  EXPECT_EQ(two.describe("allow rule(s)"), "2 allow rule(s)");
+}
+
 // One bad rule must not leave a policy with fewer rules, least of all an
 // empty one that would let every client in.
 TEST(AuthzAccessPolicy, RefusesToCompileWhenAnyRuleIsBad) {
