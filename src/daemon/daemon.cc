@@ -13,20 +13,12 @@
 #include "src/daemon/privileges.h"
 #include "src/log/log.h"
 #include "src/net/listener.h"
+#include "src/tls/certificate_summary.h"
 #include "src/tls/server_context.h"
 #include "src/version.h"
 
 namespace wif::daemon {
 namespace {
-
-std::string format_time(int64_t unix_seconds) {
-  const time_t t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 // What a context trusts beyond the plain anchors, said at start and after
 // each reload: a partial chain is never trusted silently, and a CRL past
@@ -45,7 +37,7 @@ void log_trust(const tls::ServerContext& context) {
       log::warn("tls", "crl_expired",
                 {{"file", log::untrusted(crl.file)},
                  {"issuer", log::untrusted(crl.issuer)},
-                 {"next_update", format_time(crl.next_update_unix)},
+                 {"next_update", tls::format_utc(crl.next_update_unix)},
                  {"detail", "clients under this CA are refused until a current CRL is loaded"}});
     }
   }
@@ -164,14 +156,14 @@ int Daemon::run() {
             {{"version", WIF_TOKEND_VERSION},
              {"config", cfg.file.empty() ? std::string("(built-in defaults)") : cfg.file},
              {"cert_subject", log::untrusted(cert.subject)},
-             {"cert_not_after", format_time(cert.not_after_unix)},
+             {"cert_not_after", tls::format_utc(cert.not_after_unix)},
              {"client_anchors", static_cast<uint64_t>(loaded_.tls->anchors().size())},
              {"crls", static_cast<uint64_t>(loaded_.tls->crls().size())},
              {"crl_check", loaded_.tls->crl_check_chain() ? "chain" : "leaf"}});
   for (const tls::CertificateSummary& anchor : loaded_.tls->anchors()) {
     log::info("tls", "client_anchor",
               {{"subject", log::untrusted(anchor.subject)},
-               {"not_after", format_time(anchor.not_after_unix)}});
+               {"not_after", tls::format_utc(anchor.not_after_unix)}});
   }
   log_trust(*loaded_.tls);
 

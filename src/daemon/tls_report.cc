@@ -1,22 +1,14 @@
 #include "src/daemon/tls_report.h"
 
-#include <ctime>
 #include <string>
 #include <vector>
+
+#include "src/tls/certificate_summary.h"
 
 namespace wif::daemon {
 namespace {
 
 constexpr int64_t kSoonSeconds = 30 * 24 * 3600;
-
-std::string format_time(int64_t unix_seconds) {
-  const auto t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 std::string joined(const std::vector<std::string>& words) {
   if (words.empty()) {
@@ -31,8 +23,8 @@ std::string joined(const std::vector<std::string>& words) {
 
 // "issuer X; valid A to B; CA; key usage ...; extended key usage ..."
 std::string details(const tls::CertificateSummary& c) {
-  return "issuer " + c.issuer + "; valid " + format_time(c.not_before_unix) + " to " +
-         format_time(c.not_after_unix) + (c.is_ca ? "; CA" : "") + "; key usage " +
+  return "issuer " + c.issuer + "; valid " + tls::format_utc(c.not_before_unix) + " to " +
+         tls::format_utc(c.not_after_unix) + (c.is_ca ? "; CA" : "") + "; key usage " +
          joined(c.key_usage) + "; extended key usage " + joined(c.extended_key_usage);
 }
 
@@ -50,9 +42,10 @@ class Report {
   void certificate(const std::string& role, const tls::CertificateSummary& c) {
     line("  " + role + ": " + c.subject + "; " + details(c));
     if (c.not_after_unix <= now_) {
-      warn(role + " " + c.subject + " expired on " + format_time(c.not_after_unix));
+      warn(role + " " + c.subject + " expired on " + tls::format_utc(c.not_after_unix));
     } else if (c.not_after_unix - now_ < kSoonSeconds) {
-      warn(role + " " + c.subject + " expires within 30 days, on " + format_time(c.not_after_unix));
+      warn(role + " " + c.subject + " expires within 30 days, on " +
+           tls::format_utc(c.not_after_unix));
     }
   }
 
@@ -72,7 +65,7 @@ int print_tls_report(const tls::ServerContext& context, int64_t now_unix, std::F
   const tls::CertificateSummary& leaf = context.server_certificate();
   // build() refused a key that does not match, so by now it does.
   report.line("server certificate: " + leaf.subject + " (issuer " + leaf.issuer +
-              "), valid until " + format_time(leaf.not_after_unix) + "; key matches");
+              "), valid until " + tls::format_utc(leaf.not_after_unix) + "; key matches");
   for (size_t i = 0; i < context.server_chain().size(); ++i) {
     report.certificate(
         i == 0 ? "served certificate 1 (leaf)" : "served certificate " + std::to_string(i + 1),
@@ -103,9 +96,9 @@ int print_tls_report(const tls::ServerContext& context, int64_t now_unix, std::F
               (context.partial_chain() ? "on" : "off"));
   for (const tls::CrlSummary& crl : context.crls()) {
     const std::string next =
-        crl.next_update_unix != 0 ? format_time(crl.next_update_unix) : "(none given)";
+        crl.next_update_unix != 0 ? tls::format_utc(crl.next_update_unix) : "(none given)";
     report.line("  crl " + crl.file + ": issuer " + crl.issuer + "; last update " +
-                format_time(crl.last_update_unix) + "; next update " + next + "; " +
+                tls::format_utc(crl.last_update_unix) + "; next update " + next + "; " +
                 std::to_string(crl.revoked) + " revoked");
     if (crl.next_update_unix != 0 && crl.next_update_unix <= report.now()) {
       report.warn("crl " + crl.file + " is past its next update (" + next +

@@ -7,9 +7,9 @@
 
 #include <cassert>
 #include <cerrno>
-#include <ctime>
 
 #include "src/log/log.h"
+#include "src/tls/certificate_summary.h"
 
 namespace wif::net {
 namespace {
@@ -19,15 +19,6 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 // Files larger than this are not certificates, keys or CRLs a daemon loads;
 // they are hashed only up to here (build() then says what is wrong).
 constexpr size_t kMaxHashedBytes = 16 * 1024 * 1024;
-
-std::string format_time(int64_t unix_seconds) {
-  const auto t = static_cast<time_t>(unix_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 // Feeds the file's bytes to the digest; false when it cannot be read. The
 // buffer may hold key material or the passphrase, so it is wiped.
@@ -244,7 +235,7 @@ void TlsReloader::attempt(ReloadTrigger trigger) {
               {{"trigger", reload_trigger_name(trigger)},
                {"generation", applied->generation()},
                {"cert_subject", log::untrusted(cert.subject)},
-               {"cert_not_after", format_time(cert.not_after_unix)},
+               {"cert_not_after", tls::format_utc(cert.not_after_unix)},
                {"client_anchors", static_cast<uint64_t>(applied->anchors().size())},
                {"crls", static_cast<uint64_t>(applied->crls().size())}});
     finish(trigger, ReloadResult::kApplied);

@@ -11,6 +11,10 @@
 
 namespace wif::tls {
 
+// "2026-12-03T21:40:01Z": how validity dates and CRL updates are written in
+// messages, logs and `check`.
+std::string format_utc(int64_t unix_seconds);
+
 struct CertificateSummary {
   std::string subject;  // RFC 2253
   std::string issuer;

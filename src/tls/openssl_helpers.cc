@@ -75,13 +75,4 @@ std::string lowercase_hex(const unsigned char* bytes, size_t len) {
 
 std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION_STRING); }
 
-std::string format_utc(int64_t unix_seconds) {
-  const auto t = static_cast<time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
-
 }  // namespace wif::tls

@@ -95,7 +95,4 @@ int64_t unix_seconds(const ASN1_TIME* time);
 
 std::string lowercase_hex(const unsigned char* bytes, size_t len);
 
-// "2026-12-03T21:40:01Z", for messages about validity dates.
-std::string format_utc(int64_t unix_seconds);
-
 }  // namespace wif::tls
