@@ -116,17 +116,17 @@ void Load::slot_free(Slot& slot) {
   free_.push_back(&slot);
 }
 
+// Request k of the schedule is due at start + k / rate, the first at the
+// start itself; its latency counts from then.
+uint64_t Load::due_ns(uint64_t k) const {
+  return shared_.start_ns + static_cast<uint64_t>(static_cast<double>(k) * 1e9 / rate_);
+}
+
 // Issues every request the fixed rate has made due since the start, each
 // with the time it was due.
 void Load::schedule(uint64_t now) {
-  if (now < shared_.start_ns) {
-    return;
-  }
-  const double elapsed_s = static_cast<double>(now - shared_.start_ns) * 1e-9;
-  const auto due = static_cast<uint64_t>(elapsed_s * rate_);
-  while (scheduled_ < due) {
-    const auto intended =
-        shared_.start_ns + static_cast<uint64_t>(static_cast<double>(scheduled_) * 1e9 / rate_);
+  while (due_ns(scheduled_) <= now) {
+    const uint64_t intended = due_ns(scheduled_);
     ++scheduled_;
     if (!free_.empty()) {
       Slot* slot = free_.back();

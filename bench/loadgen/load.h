@@ -104,6 +104,7 @@ class Load {
   void slot_free(Slot& slot);
   void first_attempt_ended(Slot& slot);
   void start(Slot& slot, uint64_t intended_ns);
+  uint64_t due_ns(uint64_t k) const;
   void schedule(uint64_t now);
   void sweep(uint64_t now);
   void stop();

@@ -54,6 +54,14 @@ class LoadgenSmoke(DaemonTest):
         self.assertGreater(s["ok"], 150)
         self.assertLess(s["ok"], 250)
 
+    def test_a_fixed_rate_sends_each_request_at_its_own_time(self):
+        # One request every 50 ms: issued a period late, every latency would
+        # count those 50 ms; the daemon answers in well under a millisecond.
+        s = self.loadgen("--rate", "20", "--connections", "2")
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertLess(s["latency_us"]["p50"], 25_000, s["latency_us"])
+
     def test_idle_connections_are_held_and_measured(self):
         s = self.loadgen("--idle", "--connections", "20", "--hold", "200ms", cert="ec-client")
         self.assertEqual(s["idle"]["established"], 20)
