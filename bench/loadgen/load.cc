@@ -107,10 +107,8 @@ void Load::slot_free(Slot& slot) {
     start(slot, now);
     return;
   }
-  if (!backlog_.empty()) {
-    const uint64_t intended = backlog_.front();
-    backlog_.pop_front();
-    start(slot, intended);
+  if (due_ns(scheduled_) <= now) {
+    start(slot, due_ns(scheduled_++));  // the oldest request of the backlog
     return;
   }
   free_.push_back(&slot);
@@ -122,19 +120,15 @@ uint64_t Load::due_ns(uint64_t k) const {
   return shared_.start_ns + static_cast<uint64_t>(static_cast<double>(k) * 1e9 / rate_);
 }
 
-// Issues every request the fixed rate has made due since the start, each
-// with the time it was due.
+// Hands every request the fixed rate has made due to a free slot, each with
+// the time it was due. The rest stay due: the backlog is the requests from
+// scheduled_ up to now, so it needs no memory however far the server falls
+// behind, and the next slot to free takes the oldest.
 void Load::schedule(uint64_t now) {
-  while (due_ns(scheduled_) <= now) {
-    const uint64_t intended = due_ns(scheduled_);
-    ++scheduled_;
-    if (!free_.empty()) {
-      Slot* slot = free_.back();
-      free_.pop_back();
-      start(*slot, intended);
-    } else {
-      backlog_.push_back(intended);
-    }
+  while (!free_.empty() && due_ns(scheduled_) <= now) {
+    Slot* slot = free_.back();
+    free_.pop_back();
+    start(*slot, due_ns(scheduled_++));
   }
 }
 
@@ -180,7 +174,6 @@ void Load::stop() {
     c->abort();
     c = next;
   }
-  backlog_.clear();
   free_.clear();
   retry_.clear();
 }

@@ -17,7 +17,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -119,12 +118,11 @@ class Load {
   uv_timer_t tick_{};
   uv_timer_t sweep_{};
   std::vector<Slot> slots_;
-  size_t next_unstarted_ = 0;     // slots_[next_unstarted_..] have not started yet
-  unsigned setting_up_ = 0;       // slots busy with their first request
-  std::vector<Slot*> free_;       // set-up slots without work (fixed rate)
-  std::vector<Slot*> retry_;      // slots that failed, restarted at the next sweep
-  std::deque<uint64_t> backlog_;  // scheduled requests waiting for a free slot
-  uint64_t scheduled_ = 0;        // requests issued by the schedule so far
+  size_t next_unstarted_ = 0;  // slots_[next_unstarted_..] have not started yet
+  unsigned setting_up_ = 0;    // slots busy with their first request
+  std::vector<Slot*> free_;    // set-up slots without work (fixed rate)
+  std::vector<Slot*> retry_;   // slots that failed, restarted at the next sweep
+  uint64_t scheduled_ = 0;     // requests handed to slots so far; any due since: the backlog
   bool started_ = false;
   bool stopping_ = false;
   Connection* first_ = nullptr;

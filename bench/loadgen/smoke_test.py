@@ -62,6 +62,14 @@ class LoadgenSmoke(DaemonTest):
         self.assertGreater(s["ok"], 0)
         self.assertLess(s["latency_us"]["p50"], 25_000, s["latency_us"])
 
+    def test_a_rate_beyond_the_server_backs_up_and_still_ends(self):
+        # A million requests a second over two connections: the requests wait
+        # for a slot, and each counts its wait, so the latency is the backlog's.
+        s = self.loadgen("--rate", "1000000", "--connections", "2")
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertGreater(s["latency_us"]["p50"], 10_000, s["latency_us"])
+
     def test_idle_connections_are_held_and_measured(self):
         s = self.loadgen("--idle", "--connections", "20", "--hold", "200ms", cert="ec-client")
         self.assertEqual(s["idle"]["established"], 20)
