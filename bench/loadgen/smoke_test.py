@@ -4,7 +4,9 @@ answers that are not the expected token."""
 
 import json
 import os
+import resource
 import subprocess
+import time
 
 from harness import DaemonTest, default_config, pki
 
@@ -61,6 +63,19 @@ class LoadgenSmoke(DaemonTest):
         self.assertEqual(s["errors_total"], 0, s["errors"])
         self.assertGreater(s["ok"], 0)
         self.assertLess(s["latency_us"]["p50"], 25_000, s["latency_us"])
+
+    def test_a_slow_rate_sleeps_between_requests(self):
+        # Two requests a second leave the load thread idle nearly all the
+        # time; a pacer that woke with nothing due would burn a core instead.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        s = self.loadgen("--rate", "2", "--connections", "2")
+        elapsed = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertLess(cpu, 0.25 * elapsed, f"{cpu:.2f} s of CPU in {elapsed:.2f} s")
 
     def test_a_rate_beyond_the_server_backs_up_and_still_ends(self):
         # A million requests a second over two connections: the requests wait
