@@ -236,7 +236,11 @@ void Load::schedule(uint64_t now) {
   while (!free_.empty() && due_ns(scheduled_) <= now) {
     Slot* slot = free_.back();
     free_.pop_back();
-    start(*slot, due_ns(scheduled_++));
+    const uint64_t due = due_ns(scheduled_++);
+    if (measuring(now)) {
+      stats_.pacer_lag.record(now - due);
+    }
+    start(*slot, due);
   }
 }
 

@@ -55,6 +55,9 @@ class LoadgenSmoke(DaemonTest):
         # 200 per second over the one measured second, give or take the edges.
         self.assertGreater(s["ok"], 150)
         self.assertLess(s["ok"], 250)
+        # Sent on time: a millisecond tick would be late by half of one or so.
+        self.assertGreater(s["pacer_lag_us"]["count"], 0)
+        self.assertLess(s["pacer_lag_us"]["p50"], 1000, s["pacer_lag_us"])
 
     def test_a_fixed_rate_sends_each_request_at_its_own_time(self):
         # One request every 50 ms: issued a period late, every latency would
