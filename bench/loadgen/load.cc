@@ -75,14 +75,16 @@ std::string Load::run() {
 // --rate is paced by a timerfd (timerfd_create(2)) armed with an absolute
 // time, the one the next request is due at, and watched with uv_poll. A
 // libuv timer cannot keep that schedule: it counts whole milliseconds of
-// loop time (uv_now, timer.rst) and fires on the first loop iteration after,
-// so a 1 ms tick sent requests up to a millisecond or two late, and as each
-// latency counts from the time its request was due, that lateness swamped
-// every server's p99. The timerfd counts nanoseconds on CLOCK_MONOTONIC,
-// the clock uv_hrtime reads, and wakes the loop within microseconds of the
-// time. It is armed only while a slot is free, so it wakes about once per
-// request at most: while every slot is busy, the due requests wait as the
-// backlog, and a rate far beyond the server's costs no wake-ups at all.
+// loop time (uv_now, libuv loop.rst) and fires on the first loop iteration
+// after, so a 1 ms tick sent requests up to a millisecond or two late, and
+// as each latency counts from the time its request was due, that lateness
+// swamped every server's p99. The timerfd counts nanoseconds on
+// CLOCK_MONOTONIC, the clock uv_hrtime reads, and wakes the loop within tens
+// of microseconds of the time while a core is free (pacer_lag_us in the
+// summary shows how late it was). It is armed only while a slot is free,
+// so it wakes about once per request at most: while every slot is busy, the
+// due requests wait as the backlog, and a rate far beyond the server's
+// costs no wake-ups at all.
 std::string Load::start_pacer() {
   pacer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (pacer_fd_ < 0) {
@@ -122,8 +124,9 @@ void Load::on_pacer(uv_poll_t* poll, int status, int /*events*/) {
     load->pacer_failed(uv_error("uv_poll(timerfd)", status));
     return;
   }
-  // Reading the expiry count clears the readiness; EAGAIN means a re-arm
-  // cleared it first, so nothing new is due.
+  // Reading the expiry count clears the readiness. EAGAIN means a re-arm
+  // cleared it first or the wake-up was spurious; schedule() finds what is
+  // due either way.
   uint64_t expiries = 0;
   if (read(load->pacer_fd_, &expiries, sizeof expiries) < 0 && errno != EAGAIN) {
     load->pacer_failed(errno_error("read(timerfd)"));
