@@ -268,7 +268,28 @@ def table(results, present):
         r = ka["ka50_rsa"]["rps"] / flask["rps"]
         extra.append(f"- wif-tokend keep-alive requests/s are {r:,.0f} x the Flask app's "
                      f"(goal >= 100: {'yes' if r >= 100 else 'no'}).")
+    extra += pacer_report(results, cols)
     return "\n".join(lines), extra, verdicts
+
+
+def pacer_report(results, cols):
+    """How late the load generator itself sent the fixed-rate requests. Its
+    lateness is in every latency, so where it is a good part of a server's p99
+    that p99 says little about the server."""
+    out = []
+    for s in cols:
+        r = results.get(s, {}).get("rate_rsa")
+        lag = r and r.get("pacer_lag_us")
+        if not lag or not lag["count"]:
+            continue
+        p99 = r["latency_us"]["p99"]
+        line = (f"- {s} rate_rsa: the load generator sent requests late by p50 "
+                f"{lag['p50']:,.0f} us, p99 {lag['p99']:,.0f} us, against a p99 latency of "
+                f"{p99:,.0f} us")
+        if p99 and lag["p99"] > 0.25 * p99:
+            line += ", so much of that p99 is the generator's own, not the server's"
+        out.append(line + ".")
+    return out
 
 
 def errors_report(results):
@@ -341,8 +362,10 @@ def main():
                 server.stop()
             results.setdefault(name, {})[load.key] = r
             srv = r.get("server", {})
+            lag = r.get("pacer_lag_us")
+            lag_text = f"pacer-lag-p99={lag['p99']:.0f}us " if lag else ""
             print(f"  {load.key:12} {name:10} ok={r['ok']:<8} rps={r['rps']:<10.0f} "
-                  f"p99={r['latency_us']['p99']:<9.0f}us "
+                  f"p99={r['latency_us']['p99']:<9.0f}us {lag_text}"
                   f"cpu/req={srv.get('cpu_us_per_request', 0):<8.1f}us "
                   f"cpu/hs={srv.get('cpu_us_per_handshake', 0):<8.0f}us "
                   f"errors={r['errors_total']}", flush=True)

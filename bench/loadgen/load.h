@@ -3,9 +3,10 @@
 // A slot is one of the --connections concurrent clients; it has at most one
 // connection and at most one request outstanding. Without --rate every slot
 // sends its next request as soon as the last is answered (closed loop). With
-// --rate the load issues requests on a fixed schedule, and a request waits
-// for a free slot if none is idle; its latency counts from its scheduled
-// time, so a slow server cannot hide its queueing (no coordinated omission).
+// --rate the load issues requests on a fixed schedule, paced by a timerfd
+// (see Load::start_pacer), and a request waits for a free slot if none is
+// idle; its latency counts from its scheduled time, so a slow server cannot
+// hide its queueing (no coordinated omission).
 //
 // Every slot first sets up its connection and makes one request, at most
 // --ramp slots at a time, so thousands of connections do not arrive as one
@@ -17,7 +18,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,16 +94,22 @@ class Load {
  private:
   static void on_tick(uv_timer_t* timer);
   static void on_sweep(uv_timer_t* timer);
+  static void on_pacer(uv_poll_t* poll, int status, int events);
+  static void on_pacer_closed(uv_handle_t* handle);
 
   bool measuring(uint64_t now) const {
     return now >= shared_.measure_ns.load(std::memory_order_relaxed) &&
            now < shared_.end_ns.load(std::memory_order_relaxed);
   }
   bool issuing(uint64_t now) const;
+  std::string start_pacer();
+  void arm_pacer();
+  void pacer_failed(std::string what);
   void start_slots();
   void slot_free(Slot& slot);
   void first_attempt_ended(Slot& slot);
   void start(Slot& slot, uint64_t intended_ns);
+  uint64_t due_ns(uint64_t k) const;
   void schedule(uint64_t now);
   void sweep(uint64_t now);
   void stop();
@@ -117,18 +123,20 @@ class Load {
   uv_loop_t loop_{};
   uv_timer_t tick_{};
   uv_timer_t sweep_{};
+  uv_poll_t pacer_{};  // --rate only: watches pacer_fd_
+  int pacer_fd_ = -1;  // a timerfd, armed for the next due request while a slot is free
   std::vector<Slot> slots_;
-  size_t next_unstarted_ = 0;     // slots_[next_unstarted_..] have not started yet
-  unsigned setting_up_ = 0;       // slots busy with their first request
-  std::vector<Slot*> free_;       // set-up slots without work (fixed rate)
-  std::vector<Slot*> retry_;      // slots that failed, restarted at the next sweep
-  std::deque<uint64_t> backlog_;  // scheduled requests waiting for a free slot
-  uint64_t scheduled_ = 0;        // requests issued by the schedule so far
+  size_t next_unstarted_ = 0;  // slots_[next_unstarted_..] have not started yet
+  unsigned setting_up_ = 0;    // slots busy with their first request
+  std::vector<Slot*> free_;    // set-up slots without work (fixed rate)
+  std::vector<Slot*> retry_;   // slots that failed, restarted at the next sweep
+  uint64_t scheduled_ = 0;     // requests handed to slots so far; any due since: the backlog
   bool started_ = false;
   bool stopping_ = false;
   Connection* first_ = nullptr;
   std::unique_ptr<char[]> read_buffer_;
   Stats stats_;
+  std::string failure_;  // why the loop could not go on; returned by run()
 };
 
 }  // namespace wif::loadgen

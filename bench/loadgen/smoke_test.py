@@ -4,7 +4,9 @@ answers that are not the expected token."""
 
 import json
 import os
+import resource
 import subprocess
+import time
 
 from harness import DaemonTest, default_config, pki
 
@@ -53,6 +55,38 @@ class LoadgenSmoke(DaemonTest):
         # 200 per second over the one measured second, give or take the edges.
         self.assertGreater(s["ok"], 150)
         self.assertLess(s["ok"], 250)
+        # Sent on time: a millisecond tick would be late by half of one or so.
+        self.assertGreater(s["pacer_lag_us"]["count"], 0)
+        self.assertLess(s["pacer_lag_us"]["p50"], 1000, s["pacer_lag_us"])
+
+    def test_a_fixed_rate_sends_each_request_at_its_own_time(self):
+        # One request every 50 ms: issued a period late, every latency would
+        # count those 50 ms; the daemon answers in well under a millisecond.
+        s = self.loadgen("--rate", "20", "--connections", "2")
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertLess(s["latency_us"]["p50"], 25_000, s["latency_us"])
+
+    def test_a_slow_rate_sleeps_between_requests(self):
+        # Two requests a second leave the load thread idle nearly all the
+        # time; a pacer that woke with nothing due would burn a core instead.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        s = self.loadgen("--rate", "2", "--connections", "2")
+        elapsed = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertLess(cpu, 0.25 * elapsed, f"{cpu:.2f} s of CPU in {elapsed:.2f} s")
+
+    def test_a_rate_beyond_the_server_backs_up_and_still_ends(self):
+        # A million requests a second over two connections: the requests wait
+        # for a slot, and each counts its wait, so the latency is the backlog's.
+        s = self.loadgen("--rate", "1000000", "--connections", "2")
+        self.assertEqual(s["errors_total"], 0, s["errors"])
+        self.assertGreater(s["ok"], 0)
+        self.assertGreater(s["latency_us"]["p50"], 10_000, s["latency_us"])
 
     def test_idle_connections_are_held_and_measured(self):
         s = self.loadgen("--idle", "--connections", "20", "--hold", "200ms", cert="ec-client")

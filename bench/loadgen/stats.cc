@@ -47,6 +47,7 @@ void Stats::merge(const Stats& other) {
     statuses[i] += other.statuses[i];
   }
   latency.merge(other.latency);
+  pacer_lag.merge(other.pacer_lag);
 }
 
 }  // namespace wif::loadgen

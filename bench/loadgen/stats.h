@@ -36,6 +36,9 @@ struct Stats {
   std::array<uint64_t, static_cast<size_t>(ErrorKind::kCount)> errors{};
   std::array<uint64_t, 1000> statuses{};  // non-200 answers by status code
   Histogram latency;                      // of the measured successes
+  // --rate: how late the pacer handed each measured request to an idle slot,
+  // the generator's own share of that request's latency.
+  Histogram pacer_lag;
 
   uint64_t error_total() const;
   void merge(const Stats& other);

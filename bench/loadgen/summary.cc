@@ -101,6 +101,16 @@ std::string summary_json(const Options& options, const RunResult& r) {
   j.number("max", us(s.latency.max()));
   j.number("mean", s.latency.mean() / 1000.0);
   j.close();
+  if (options.rate > 0) {
+    // Requests that waited for a busy slot are not counted: that wait is
+    // the server's.
+    j.open("pacer_lag_us");
+    j.integer("count", s.pacer_lag.count());
+    j.number("p50", us(s.pacer_lag.percentile(0.50)));
+    j.number("p99", us(s.pacer_lag.percentile(0.99)));
+    j.number("max", us(s.pacer_lag.max()));
+    j.close();
+  }
 
   if (!options.server_pids.empty()) {
     const ProcSnapshot& a = r.server_before;
