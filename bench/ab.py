@@ -51,7 +51,8 @@ def main():
     loadgen = os.path.join(args.build, "bench", "loadgen", "wif-loadgen")
     run_dir = tempfile.mkdtemp(prefix="wif-ab-")
     sets, token_path, body_path = compare.make_material(run_dir)
-    binaries = {"before": args.before, "after": args.after}
+    # Each daemon starts in its own folder, so relative paths would not resolve.
+    binaries = {"before": os.path.abspath(args.before), "after": os.path.abspath(args.after)}
     figures = {}  # (load, binary) -> {"rps": [...], "cpu": [...]}
     for round_ in range(args.rounds):
         for key in args.loads.split(","):
