@@ -92,6 +92,8 @@ class Connection {
   void start_reading();
   void encrypt_pending();
   void flush();
+  bool nothing_follows_write() const;
+  void written_at_once();
   void close_gracefully();
   void finish();
   void linger();
