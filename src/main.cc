@@ -22,7 +22,7 @@ constexpr std::string_view kUsage =
     "                defaults matching the original Flask app)\n"
     "  --allow-exec  allow exec token sources (or WIF_TOKEND_ALLOW_EXEC=1)\n"
     "\n"
-    "Signals: SIGHUP reloads certificates and CRLs; SIGTERM/SIGINT drain and stop.\n";
+    "Signals: SIGHUP reloads certificates, CRLs and config; SIGTERM/SIGINT drain and stop.\n";
 
 int usage_error(std::string_view message) {
   std::fprintf(stderr, "wif-tokend: %.*s\n%.*s", static_cast<int>(message.size()), message.data(),
