@@ -644,6 +644,9 @@ void Connection::flush() {
       return;
     }
     if (n > 0) {
+      // The rest goes through uv_write, which tries the socket once more at
+      // once before waiting for it to drain. Until on_write, the
+      // back-pressure cap still counts the n bytes already sent.
       buf = uv_buf_init(wire_out_.data() + n, static_cast<unsigned>(wire_out_.size()) - n);
     }
   }
@@ -694,6 +697,8 @@ void Connection::encrypt_pending() {
 
 void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
+  // flush() skips this callback when nothing_follows_write(): a branch added
+  // here that acts must be excluded there too (written_at_once does the rest).
   c->write_in_flight_ = false;
   if (c->phase_ == Phase::kClosed || c->phase_ == Phase::kLingering) {
     return;  // the handle is closing; on_close frees the connection

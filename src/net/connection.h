@@ -2,8 +2,10 @@
 // (tls::Session over memory BIOs) and HTTP (http::RequestParser).
 //
 // Bytes flow socket -> Session::feed -> Session::read -> parser -> handler ->
-// Session::write -> pending ciphertext -> uv_write. At most one uv_write is
-// in flight; ciphertext produced meanwhile waits in the Session's write BIO.
+// Session::write -> pending ciphertext -> the socket: uv_try_write when the
+// write's completion needs no action (flush), uv_write for what it leaves and
+// for the writes whose completion acts. At most one uv_write is in flight;
+// ciphertext produced meanwhile waits in the Session's write BIO.
 // A plain (metrics) connection has no Session and passes bytes straight on.
 //
 // A token request that finds no valid value may be held for the refresh in
@@ -140,7 +142,9 @@ class Connection {
   int handles_open_ = 0;
   std::string plaintext_in_;   // decrypted bytes not yet parsed
   std::string plaintext_out_;  // rendered answers, before encryption
-  std::string wire_out_;       // ciphertext handed to the in-flight uv_write
+  // Ciphertext being written; while a uv_write is in flight, it holds that
+  // write's bytes (from uv_try_write's offset on) until on_write.
+  std::string wire_out_;
 };
 
 }  // namespace wif::net

@@ -4,6 +4,7 @@ a client that never reads can make the daemon hold."""
 
 import json
 import os
+import select
 import socket
 import ssl
 import threading
@@ -151,15 +152,82 @@ class SlowClients(DaemonTest):
         wait_metric(d, timeouts_series("idle"), 1)
 
 
+def one_answer(d):
+    """One answer to TOKEN_REQUEST, as the daemon renders it."""
+    with strict_tls_connect(d.port) as s:
+        s.sendall(TOKEN_REQUEST)
+        data = b""
+        while b"}" not in data:
+            data += s.recv(65536)
+    return data
+
+
+def tcp_queues(local_port, remote_port):
+    """(send queue, receive queue) in bytes of the loopback TCP socket from
+    local_port to remote_port, as /proc/net/tcp shows them."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, queues = fields[1], fields[2], fields[4]
+            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (local_port,
+                                                                                  remote_port):
+                tx, rx = queues.split(":")
+                return int(tx, 16), int(rx, 16)
+    raise AssertionError(f"no socket {local_port} -> {remote_port} in /proc/net/tcp")
+
+
+class PartialWrites(DaemonTest):
+    def test_answers_a_full_socket_takes_in_part_arrive_whole_and_in_order(self):
+        """A client pipelines requests and reads nothing until the daemon
+        holds answers the kernel would not take: its
+        writes went to the socket in part (uv_try_write) and the rest waits
+        in the daemon (uv_write). Every answer must then arrive whole and in
+        order: a wrong offset into what is left would break a TLS record."""
+        d = self.start_daemon(default_config(self.tmp, http="http: {idle_timeout: 60s}\n"))
+        answer_bytes = len(one_answer(d))
+        served = 'wif_tokend_token_requests_total{token="wif",result="served"}'
+        served_before = metric(d, served)
+        with strict_tls_connect(d.port, timeout=30) as s:
+            client_port = s.getsockname()[1]
+
+            # Answered, but more than both ends' kernel buffers hold: the
+            # rest is in the daemon, waiting for the socket. A worker counts
+            # each answer as it renders a batch and writes the batch after,
+            # so only a state that lasts over several scrapes counts.
+            def held_now():
+                answered = (metric(d, served) - served_before) * answer_bytes
+                in_kernel = tcp_queues(d.port, client_port)[0] + tcp_queues(client_port,
+                                                                            d.port)[1]
+                return answered > in_kernel + 64 * 1024
+
+            def held_by_daemon():
+                return all(held_now() for _ in range(5))
+
+            # How much the kernel takes depends on its send buffer tuning, so
+            # requests go in small batches, each while the socket has room,
+            # until the daemon holds some answers.
+            sent = 0
+            while not held_by_daemon():
+                self.assertLess(sent, 40000, "the kernel took every answer")
+                _, writable, _ = select.select([], [s], [], 10)
+                self.assertTrue(writable, "the daemon stopped reading without holding answers")
+                s.sendall(TOKEN_REQUEST * 50)
+                sent += 50
+            print(f"\n{sent} requests pipelined before the daemon held answers")
+
+            leftover = b""
+            for i in range(sent):
+                status, _, body, leftover = read_response(s, leftover)
+                self.assertEqual((i, status, json.loads(body)["access_token"]),
+                                 (i, 200, self.token))
+            self.assertEqual(leftover, b"")
+        self.assertEqual(metric(d, served) - served_before, sent)
+
+
 class SlowReaders(DaemonTest):
     def answer(self, d):
-        """One answer to TOKEN_REQUEST, as the daemon renders it."""
-        with strict_tls_connect(d.port) as s:
-            s.sendall(TOKEN_REQUEST)
-            data = b""
-            while b"}" not in data:
-                data += s.recv(65536)
-        return data
+        return one_answer(d)
 
     # ThreadSanitizer's shadow memory grows with every byte the daemon
     # touches, several times over: the figure would measure TSan.
