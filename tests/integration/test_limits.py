@@ -7,6 +7,7 @@ import os
 import select
 import socket
 import ssl
+import struct
 import threading
 import unittest
 
@@ -223,6 +224,37 @@ class PartialWrites(DaemonTest):
                                  (i, 200, self.token))
             self.assertEqual(leftover, b"")
         self.assertEqual(metric(d, served) - served_before, sent)
+
+
+class WriteErrors(DaemonTest):
+    def test_an_answer_to_a_client_that_reset_closes_the_connection_at_once(self):
+        """A request held for a token that is not there yet, whose client
+        then resets the connection (a held connection reads nothing, so the
+        daemon does not see it): when the token comes, the answer's write and
+        the reading that resumes with it meet the reset, and the connection
+        must close then, not at its idle timeout. (Either alone closes it, so
+        this does not pin which one does.)"""
+        os.unlink(self.token_path)
+        tokens = ("  wif:\n"
+                  f"    source: {{type: file, path: {self.token_path}}}\n"
+                  "    request_wait: 30s\n")
+        d = self.start_daemon(default_config(self.tmp, tokens=tokens,
+                                             http="http: {idle_timeout: 300s}\n"))
+        active = 'wif_tokend_connections_active{listener="mtls"}'
+        s = strict_tls_connect(d.port)
+        s.sendall(TOKEN_REQUEST)
+        client_port = s.getsockname()[1]
+        # Read by the daemon (its receive queue is empty) and not answered.
+        wait_for(lambda: tcp_queues(d.port, client_port)[1] == 0 and metric(d, active) == 1,
+                 what="the request read and held")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # a reset, not a FIN
+
+        self.write_token(self.token)
+        wait_metric(d, active, 0)
+        with strict_tls_connect(d.port) as other:
+            status, body, _ = get_token(other)
+            self.assertEqual((status, body["access_token"]), (200, self.token))
 
 
 class SlowReaders(DaemonTest):
