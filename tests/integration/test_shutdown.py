@@ -149,10 +149,11 @@ class UnderLoad(DaemonTest):
         self.assertEqual(counts["failed"], 0, load.failures)
         # The old daemon accepts everything queued before it closes its
         # sockets, but a connection the kernel completes between that last
-        # accept and the close is reset (the TODO in Worker::accept_pending):
-        # a window of microseconds, which a slow build (AddressSanitizer)
-        # hits now and then. net.ipv4.tcp_migrate_req=1 closes it by moving
-        # such connections to the successor's sockets.
+        # accept and the close is reset (see Worker::accept_pending, which
+        # says what would close it): a window of microseconds, which a slow
+        # build (AddressSanitizer) hits now and then.
+        # net.ipv4.tcp_migrate_req=1 closes it by moving such connections to
+        # the successor's sockets.
         self.assertLessEqual(counts["refused"], 0 if migrates_requests() else 1)
 
 
