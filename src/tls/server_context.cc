@@ -16,6 +16,7 @@
 #include "src/tls/openssl_helpers.h"
 #include "src/tls/pem_files.h"
 #include "src/tls/summaries.h"
+#include "src/tls/traffic_secrets.h"
 
 namespace wif::tls {
 namespace {
@@ -154,6 +155,9 @@ void ContextBuilder::create() {
     fail_with_reason("cannot create a TLS context");
   }
   SSL_CTX_set_default_passwd_cb(ctx(), refuse_passphrase);
+  // TLS 1.3 connections leave OpenSSL for RecordLayer after the handshake,
+  // which needs their application traffic secrets (session.h).
+  catch_traffic_secrets(ctx());
 }
 
 void ContextBuilder::set_protocol() {

@@ -126,7 +126,8 @@ std::string_view failure_name(Failure failure) {
 
 // Allocation failure is the only way these calls fail. It is reported like
 // any other allocation failure on this path (std::string, make_unique).
-Session::Session(const ServerContext& context) : ssl_(SSL_new(context.native())) {
+Session::Session(const ServerContext& context, uint64_t records_per_key)
+    : ssl_(SSL_new(context.native())), records_per_key_(records_per_key) {
   BioPtr read_bio = new_memory_bio();
   BioPtr write_bio = new_memory_bio();
   if (!ssl_ || !read_bio || !write_bio) {
@@ -139,6 +140,15 @@ Session::Session(const ServerContext& context) : ssl_(SSL_new(context.native()))
   SSL_set_accept_state(ssl_.get());
   SSL_set_app_data(ssl_.get(), this);
   SSL_set_info_callback(ssl_.get(), on_info);
+
+  // The tickets go out once the handshake is over (send_tickets), so that
+  // the records under the server's application key can be counted. Without
+  // the secrets (no slot for them), the connection stays with OpenSSL.
+  tickets_ = SSL_CTX_get_num_tickets(context.native());
+  SSL_set_num_tickets(ssl_.get(), 0);
+  if (!attach_traffic_secrets(ssl_.get(), &secrets_)) {
+    secrets_.wipe();
+  }
 }
 
 // SSL_CTX_set_info_callback(3). SSL_OP_NO_RENEGOTIATION makes OpenSSL answer
@@ -158,13 +168,17 @@ Session::~Session() {
   // sent, so a client that merely closed its socket could not resume. Since
   // TLS 1.1 an improper close no longer forbids resumption (RFC 5246
   // section 7.2.1); a failed handshake never made a resumable session.
-  if (established_ && failure_ == Failure::kNone) {
+  if (ssl_ && established_ && failure_ == Failure::kNone) {
     SSL_set_shutdown(ssl_.get(), SSL_get_shutdown(ssl_.get()) | SSL_SENT_SHUTDOWN);
   }
 }
 
 void Session::feed(const char* data, size_t len) {
   if (len == 0 || failure_ != Failure::kNone) {
+    return;
+  }
+  if (records_) {
+    records_->feed(data, len);
     return;
   }
   ERR_clear_error();
@@ -219,9 +233,10 @@ Session::Status Session::handshake() {
 }
 
 Session::Status Session::finish_handshake() {
+  SSL* ssl = ssl_.get();
   // SSL_VERIFY_FAIL_IF_NO_PEER_CERT makes this certificate present; a
   // resumed session carries the one verified when it was made.
-  X509* certificate = SSL_get0_peer_certificate(ssl_.get());
+  X509* certificate = SSL_get0_peer_certificate(ssl);
   if (certificate == nullptr) {
     failure_ = Failure::kNoCertificate;
     failure_detail_ = "handshake completed without a client certificate";
@@ -232,7 +247,8 @@ Session::Status Session::finish_handshake() {
   // made shortly before the certificate expired would outlive it by up to
   // the session timeout. The handshake is over, so no alert can be sent;
   // the owner closes the connection.
-  if (resumed() && X509_cmp_current_time(X509_get0_notAfter(certificate)) <= 0) {
+  resumed_ = SSL_session_reused(ssl) == 1;
+  if (resumed_ && X509_cmp_current_time(X509_get0_notAfter(certificate)) <= 0) {
     ERR_clear_error();
     failure_ = Failure::kExpired;
     failure_detail_ = "the resumed session's client certificate has expired";
@@ -240,16 +256,126 @@ Session::Status Session::finish_handshake() {
   }
 
   peer_ = std::make_unique<PeerIdentity>(identity_of(certificate));
+  // What verify_again needs, kept past the SSL. On the server side the
+  // peer's chain leaves out its own certificate (SSL_get_peer_cert_chain(3));
+  // a resumed session keeps both.
+  peer_certificate_.reset(SSL_get1_peer_certificate(ssl));
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    peer_chain_.reset(X509_chain_up_ref(chain));
+  }
+  version_ = SSL_get_version(ssl);
+  cipher_ = SSL_get_cipher_name(ssl);
   established_ = true;
+
+  uint64_t server_records = 0;
+  if (!send_tickets(&server_records)) {
+    return fail_from_error(SSL_ERROR_SSL);
+  }
+  hand_off(server_records);
   return Status::kOk;
+}
+
+// Sends the context's TLS 1.3 session tickets now that the handshake is
+// over (SSL_new_session_ticket(3)). With none sent during the handshake
+// (SSL_set_num_tickets(ssl, 0)), these are the only records OpenSSL writes
+// under the server's application traffic key: `records` is their count,
+// taken from the record headers written, or UINT64_MAX when that output is
+// not whole records (then no hand-off). False if OpenSSL failed.
+bool Session::send_tickets(uint64_t* records) {
+  *records = 0;
+  SSL* ssl = ssl_.get();
+  if (SSL_version(ssl) != TLS1_3_VERSION) {
+    return true;  // TLS 1.2 resumes by session id, cached during the handshake
+  }
+  const size_t before = BIO_ctrl_pending(write_bio_);
+  if (tickets_ > 0) {
+    ERR_clear_error();
+    for (size_t i = 0; i < tickets_; ++i) {
+      if (SSL_new_session_ticket(ssl) != 1) {
+        return false;
+      }
+    }
+    if (SSL_do_handshake(ssl) != 1) {
+      return false;
+    }
+  }
+  char* data = nullptr;
+  const long pending = BIO_get_mem_data(write_bio_, &data);
+  size_t offset = before;
+  while (pending > 0 && offset + 5 <= static_cast<size_t>(pending)) {
+    const auto* header = reinterpret_cast<const unsigned char*>(data + offset);
+    offset += 5 + (size_t{header[3]} << 8 | header[4]);
+    ++*records;
+  }
+  if (offset != static_cast<size_t>(pending < 0 ? 0 : pending)) {
+    *records = UINT64_MAX;
+  }
+  return true;
+}
+
+// Moves the connection to RecordLayer and frees the SSL, when everything
+// the record layer needs is at hand: TLS 1.3, a suite it does, both traffic
+// secrets, the ticket records counted, and nothing OpenSSL has read but not
+// yet processed (SSL_has_pending(3); without read-ahead it reads one record
+// at a time, so bytes past the client's Finished stay in the read BIO).
+// Otherwise OpenSSL keeps the connection, with nothing lost.
+void Session::hand_off(uint64_t server_records) {
+  SSL* ssl = ssl_.get();
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+  const CipherSuite* suite = SSL_version(ssl) == TLS1_3_VERSION && cipher != nullptr
+                                 ? find_cipher_suite(SSL_CIPHER_get_protocol_id(cipher))
+                                 : nullptr;
+  std::unique_ptr<RecordLayer> records;
+  if (suite != nullptr && server_records != UINT64_MAX &&
+      secrets_.client_len == suite->secret_bytes && secrets_.server_len == suite->secret_bytes &&
+      SSL_has_pending(ssl) == 0) {
+    records = RecordLayer::create(*suite, secrets_.client.data(), secrets_.server.data(),
+                                  server_records, records_per_key_);
+  }
+  secrets_.wipe();
+  if (!records) {
+    return;
+  }
+
+  // The client's first records under its application key, not yet read,
+  // and the tickets, not yet sent.
+  char* data = nullptr;
+  long n = BIO_get_mem_data(read_bio_, &data);
+  if (n > 0) {
+    records->feed(data, static_cast<size_t>(n));
+  }
+  n = BIO_get_mem_data(write_bio_, &data);
+  if (n > 0) {
+    records->queue_sent(data, static_cast<size_t>(n));
+  }
+  // Freed without close_notify: marked as ended cleanly, or SSL_free(3)
+  // would drop the session from the cache (see ~Session).
+  SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+  ssl_.reset();
+  read_bio_ = nullptr;
+  write_bio_ = nullptr;
+  records_ = std::move(records);
+  ERR_clear_error();
+}
+
+Session::Status Session::from_records(RecordLayer::Status status) {
+  switch (status) {
+    case RecordLayer::Status::kOk:
+      return Status::kOk;
+    case RecordLayer::Status::kClosed:
+      return Status::kClosed;
+    case RecordLayer::Status::kFailed:
+      failure_ = Failure::kProtocol;
+      failure_detail_ = records_->failure_detail();
+      return Status::kFailed;
+  }
+  return Status::kFailed;
 }
 
 Failure Session::verify_again(const ServerContext& current, std::string& detail) const {
   assert(established_ && "verify_again() before the handshake completed");
-  // On the server side the peer's chain leaves out its own certificate
-  // (SSL_get_peer_cert_chain(3)); a resumed session keeps both.
-  const long result = tls::verify_again(current.native(), SSL_get0_peer_certificate(ssl_.get()),
-                                        SSL_get_peer_cert_chain(ssl_.get()));
+  const long result =
+      tls::verify_again(current.native(), peer_certificate_.get(), peer_chain_.get());
   if (result == X509_V_OK) {
     return Failure::kNone;
   }
@@ -257,12 +383,12 @@ Failure Session::verify_again(const ServerContext& current, std::string& detail)
   return failure_of_verify_result(result);
 }
 
-bool Session::resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
-
-std::string_view Session::protocol_version() const { return SSL_get_version(ssl_.get()); }
+std::string_view Session::protocol_version() const {
+  return version_ != nullptr ? version_ : SSL_get_version(ssl_.get());
+}
 
 std::string_view Session::cipher_name() const {
-  const char* name = SSL_get_cipher_name(ssl_.get());
+  const char* name = cipher_ != nullptr ? cipher_ : SSL_get_cipher_name(ssl_.get());
   return name != nullptr ? name : "";
 }
 
@@ -271,6 +397,9 @@ Session::Status Session::read(std::string& out) {
     return Status::kFailed;
   }
   assert(established_ && "read() before the handshake completed");
+  if (records_) {
+    return from_records(records_->read(out));
+  }
   ERR_clear_error();
   // Records are decrypted into this buffer and only their bytes appended:
   // growing out by a whole record first would zero 16 KiB per call (twice
@@ -328,6 +457,9 @@ Session::Status Session::write(std::string_view plaintext) {
   if (plaintext.empty()) {
     return Status::kOk;
   }
+  if (records_) {
+    return from_records(records_->write(plaintext));
+  }
   ERR_clear_error();
   // Without SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write_ex(3) succeeds only
   // once every byte is in records, and a memory BIO never pushes back.
@@ -361,8 +493,14 @@ Session::Status Session::write(std::string_view plaintext) {
 }
 
 void Session::close() {
-  if (!established_ || failure_ != Failure::kNone ||
-      (SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) != 0) {
+  if (!established_ || failure_ != Failure::kNone) {
+    return;
+  }
+  if (records_) {
+    records_->close();
+    return;
+  }
+  if ((SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) != 0) {
     return;
   }
   ERR_clear_error();
@@ -375,8 +513,15 @@ void Session::close() {
 }
 
 void Session::release_buffers() {
-  if (!established_ || failure_ != Failure::kNone || BIO_ctrl_pending(read_bio_) != 0 ||
-      BIO_ctrl_pending(write_bio_) != 0 || SSL_has_pending(ssl_.get()) == 1) {
+  if (!established_ || failure_ != Failure::kNone) {
+    return;
+  }
+  if (records_) {
+    records_->release_buffers();
+    return;
+  }
+  if (BIO_ctrl_pending(read_bio_) != 0 || BIO_ctrl_pending(write_bio_) != 0 ||
+      SSL_has_pending(ssl_.get()) == 1) {
     return;
   }
   // It refuses (0) only while a record is partly read or written, which
@@ -397,11 +542,16 @@ void Session::release_buffers() {
   ERR_clear_error();
 }
 
-size_t Session::pending_ciphertext() const { return BIO_ctrl_pending(write_bio_); }
+size_t Session::pending_ciphertext() const {
+  return records_ ? records_->pending_ciphertext() : BIO_ctrl_pending(write_bio_);
+}
 
 size_t Session::take_ciphertext(char* buf, size_t cap) {
   if (cap == 0 || pending_ciphertext() == 0) {
     return 0;
+  }
+  if (records_) {
+    return records_->take_ciphertext(buf, cap);
   }
   size_t n = 0;
   if (BIO_read_ex(write_bio_, buf, cap, &n) != 1) {

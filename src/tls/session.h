@@ -6,19 +6,30 @@
 // here blocks, logs or knows about sockets, so a client SSL and a server
 // Session can be wired together in a unit test.
 //
+// OpenSSL does every handshake and all certificate work. Once a TLS 1.3
+// handshake is complete (and its session ticket sent), the session hands its
+// records over to RecordLayer and frees the SSL object, which would otherwise
+// hold about 12 KiB for the life of a kept-alive connection (see
+// record_layer.h). TLS 1.2 connections, suites RecordLayer does not do, and
+// any connection where the hand-over's preconditions do not hold stay with
+// OpenSSL; handed_off() tells which. The interface is the same either way.
+//
 // Owned by one connection and used only on that connection's loop thread.
 #pragma once
 
 #include <openssl/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "src/tls/openssl_helpers.h"
 #include "src/tls/peer_identity.h"
+#include "src/tls/record_layer.h"
 #include "src/tls/server_context.h"
+#include "src/tls/traffic_secrets.h"
 
 namespace wif::tls {
 
@@ -50,7 +61,10 @@ class Session {
                 // still be flushed to the peer before closing the socket.
   };
 
-  explicit Session(const ServerContext& context);
+  // records_per_key: how many records a key protects after the hand-over
+  // before it is updated (RecordLayer); tests make it small.
+  explicit Session(const ServerContext& context,
+                   uint64_t records_per_key = RecordLayer::kRecordsPerKey);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -64,7 +78,10 @@ class Session {
   // the owner flushes pending_ciphertext() to the peer.
   Status handshake();
   bool established() const { return established_; }
-  bool resumed() const;
+  // Whether the handshake resumed a session; false until established().
+  bool resumed() const { return resumed_; }
+  // Whether RecordLayer protects the records now, the SSL object freed.
+  bool handed_off() const { return records_ != nullptr; }
   // The negotiated version ("TLSv1.3") and cipher, for debug logs.
   std::string_view protocol_version() const;
   std::string_view cipher_name() const;
@@ -93,8 +110,9 @@ class Session {
   // Gives back what an idle connection does not need: OpenSSL's record
   // buffers (SSL_free_buffers(3), about 34 KiB), and the memory BIOs'
   // storage, which keeps the size of the largest flight it ever held (the
-  // handshake's). Does nothing while anything is buffered in either
-  // direction; the next read or write allocates again.
+  // handshake's); once handed off, RecordLayer's buffers and AEAD contexts.
+  // Does nothing while anything is buffered in either direction; the next
+  // read or write allocates again.
   void release_buffers();
 
   // Ciphertext waiting to go to the socket.
@@ -120,11 +138,24 @@ class Session {
  private:
   static void on_info(const SSL* ssl, int where, int ret);
   Status finish_handshake();
+  bool send_tickets(uint64_t* records);
+  void hand_off(uint64_t server_records);
+  Status from_records(RecordLayer::Status status);
   Status fail_from_error(int ssl_error);
 
-  SslPtr ssl_;
-  BIO* read_bio_ = nullptr;   // owned by ssl_
-  BIO* write_bio_ = nullptr;  // owned by ssl_
+  SslPtr ssl_;                            // null once handed off
+  BIO* read_bio_ = nullptr;               // owned by ssl_
+  BIO* write_bio_ = nullptr;              // owned by ssl_
+  std::unique_ptr<RecordLayer> records_;  // set by the hand-off
+  TrafficSecrets secrets_;                // filled during the handshake, wiped after
+  const uint64_t records_per_key_;
+  size_t tickets_ = 0;  // TLS 1.3 session tickets to send after the handshake
+  // Taken from the SSL once established, so they outlive it.
+  X509Ptr peer_certificate_;
+  X509StackPtr peer_chain_;        // what the client sent besides its leaf
+  const char* version_ = nullptr;  // static strings in libssl
+  const char* cipher_ = nullptr;
+  bool resumed_ = false;
   bool established_ = false;
   bool renegotiation_refused_ = false;
   Failure failure_ = Failure::kNone;
