@@ -134,6 +134,9 @@ struct alignas(64) DataPathCounters {
   LatencyCells handshake_latency;  // completed handshakes only
   Cell resumptions;
   Cell renegotiations_refused;  // TLS 1.2 clients that asked after the handshake
+  // Connections a record ended after the handshake: one that failed
+  // authentication or was malformed, or the client's fatal alert.
+  Cell record_failures;
   Cell connections_opened;
   Cell connections_closed;
   Cell connections_refused;  // at max_connections

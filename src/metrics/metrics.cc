@@ -176,10 +176,12 @@ class Metrics::DataPathCollector final : public prometheus::Collectable {
     HistogramSum latency;
     uint64_t resumed = 0;
     uint64_t renegotiations = 0;
+    uint64_t record_failures = 0;
     for (const auto& w : workers_) {
       latency.add(w->handshake_latency);
       resumed += w->resumptions.get();
       renegotiations += w->renegotiations_refused.get();
+      record_failures += w->record_failures.get();
     }
     latency.emit(duration, {});
     out.push_back(std::move(duration));
@@ -195,6 +197,14 @@ class Metrics::DataPathCollector final : public prometheus::Collectable {
         "TLS 1.2 renegotiation requests refused (each ends its connection).", MetricType::Counter);
     add_counter(refused, {}, static_cast<double>(renegotiations));
     out.push_back(std::move(refused));
+
+    MetricFamily records = family(
+        "wif_tokend_tls_record_failures_total",
+        "Connections ended after the handshake by a record that failed authentication or was "
+        "malformed, or by the client's fatal alert (renegotiation requests are counted apart).",
+        MetricType::Counter);
+    add_counter(records, {}, static_cast<double>(record_failures));
+    out.push_back(std::move(records));
   }
 
   void collect_connections(std::vector<MetricFamily>& out) const {

@@ -360,6 +360,8 @@ void Connection::read_plaintext() {
   if (status == tls::Session::Status::kFailed) {
     if (tls_->renegotiation_refused()) {
       worker_.counters().renegotiations_refused.inc();
+    } else {
+      worker_.counters().record_failures.inc();
     }
     log::debug("tls", "record_failed",
                {{"conn", id_},

@@ -8,12 +8,13 @@ input gets and why."""
 
 import json
 import socket
+import ssl
 import unittest
 
 from clients import (Bystander, alert_of, client_hello, daemon_side_state,
                      raw_exchange, read_until_close, responses, s_client,
                      strict_tls_connect, tls_exchange, wait_metric, TCP_ESTABLISHED)
-from harness import DaemonTest, default_config, wait_for
+from harness import DaemonTest, client_context, default_config, wait_for
 from test_metrics import handshake_series
 
 # TLS alert descriptions (RFC 8446 section 6).
@@ -96,6 +97,38 @@ class Renegotiation(HostileTest):
         self.assertIn("no renegotiation", r.stderr)
         wait_metric(self.d, "wif_tokend_tls_renegotiations_refused_total", 1)
         self.assert_handshake_failures("none", 3)  # the bystander's two, and this one
+
+
+class TamperedRecords(HostileTest):
+    def test_a_record_that_fails_authentication_gets_bad_record_mac_and_a_close(self):
+        # A real TLS 1.3 client (Python's ssl over memory BIOs) whose request
+        # record has one byte changed on the way to the daemon.
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = client_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as sock:
+            while True:
+                try:
+                    client.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(outgoing.read())
+                    data = sock.recv(65536)
+                    self.assertTrue(data, "the daemon closed during the handshake")
+                    incoming.write(data)
+            self.assertEqual(client.version(), "TLSv1.3")
+            client.write(b"GET /get_wif_token HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            record = bytearray(outgoing.read())
+            record[-1] ^= 0x01
+            sock.sendall(outgoing.read() + bytes(record))
+            answer = b""
+            while chunk := sock.recv(65536):  # the daemon closes cleanly, no reset
+                answer += chunk
+        self.assertNotIn(self.token.encode(), answer)
+        incoming.write(answer)
+        with self.assertRaises(ssl.SSLError) as raised:
+            client.read()
+        self.assertIn("BAD_RECORD_MAC", str(raised.exception).upper())
+        wait_metric(self.d, "wif_tokend_tls_record_failures_total", 1)
 
 
 class HugeHeaders(HostileTest):
