@@ -146,8 +146,9 @@ Session::Session(const ServerContext& context, uint64_t records_per_key)
   // the secrets (no slot for them), the connection stays with OpenSSL.
   tickets_ = SSL_CTX_get_num_tickets(context.native());
   SSL_set_num_tickets(ssl_.get(), 0);
-  if (!attach_traffic_secrets(ssl_.get(), &secrets_)) {
-    secrets_.wipe();
+  secrets_ = std::make_unique<TrafficSecrets>();
+  if (!attach_traffic_secrets(ssl_.get(), secrets_.get())) {
+    secrets_.reset();
   }
 }
 
@@ -326,13 +327,18 @@ void Session::hand_off(uint64_t server_records) {
                                  ? find_cipher_suite(SSL_CIPHER_get_protocol_id(cipher))
                                  : nullptr;
   std::unique_ptr<RecordLayer> records;
-  if (suite != nullptr && server_records != UINT64_MAX &&
-      secrets_.client_len == suite->secret_bytes && secrets_.server_len == suite->secret_bytes &&
+  if (suite != nullptr && server_records != UINT64_MAX && secrets_ &&
+      secrets_->client_len == suite->secret_bytes && secrets_->server_len == suite->secret_bytes &&
       SSL_has_pending(ssl) == 0) {
-    records = RecordLayer::create(*suite, secrets_.client.data(), secrets_.server.data(),
+    records = RecordLayer::create(*suite, secrets_->client.data(), secrets_->server.data(),
                                   server_records, records_per_key_);
   }
-  secrets_.wipe();
+  // No secret is derived after the handshake (a TLS 1.3 KeyUpdate is not
+  // logged), so the slot goes, wiped, whatever happens next.
+  if (secrets_) {
+    attach_traffic_secrets(ssl, nullptr);
+    secrets_.reset();
+  }
   if (!records) {
     return;
   }

@@ -147,7 +147,9 @@ class Session {
   BIO* read_bio_ = nullptr;               // owned by ssl_
   BIO* write_bio_ = nullptr;              // owned by ssl_
   std::unique_ptr<RecordLayer> records_;  // set by the hand-off
-  TrafficSecrets secrets_;                // filled during the handshake, wiped after
+  // Filled by OpenSSL's key log callback during the handshake; freed (and
+  // wiped) once it is over.
+  std::unique_ptr<TrafficSecrets> secrets_;
   const uint64_t records_per_key_;
   size_t tickets_ = 0;  // TLS 1.3 session tickets to send after the handshake
   // Taken from the SSL once established, so they outlive it.
