@@ -514,7 +514,7 @@ void Connection::answer(const http::Request& request) {
 }
 
 void Connection::hold(const http::Request& request, int64_t wait_ms) {
-  held_ = request;
+  held_ = std::make_unique<http::Request>(request);
   held_until_ms_ = uv_now(worker_.loop()) + static_cast<uint64_t>(wait_ms);
   // What the client sends meanwhile waits in the socket: the held request
   // is answered first, and the buffer stays bounded.
@@ -652,13 +652,16 @@ void Connection::flush() {
       buf = uv_buf_init(wire_out_.data() + n, static_cast<unsigned>(wire_out_.size()) - n);
     }
   }
-  const int rc = uv_write(&write_req_, stream, &buf, 1, on_write);
+  if (!write_req_) {
+    write_req_ = std::make_unique<uv_write_t>();
+  }
+  const int rc = uv_write(write_req_.get(), stream, &buf, 1, on_write);
   if (rc != 0) {
     log::debug("net", "write_failed", {{"conn", id_}, {"error", uv_err_name(rc)}});
     close_now();
     return;
   }
-  write_req_.data = this;
+  write_req_->data = this;
   write_in_flight_ = true;
 }
 
@@ -783,12 +786,15 @@ void Connection::linger() {
   phase_ = Phase::kLingering;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   // uv_shutdown(3) sends FIN once the queued writes are out; none is queued.
-  int rc = uv_shutdown(&shutdown_req_, stream, on_shutdown);
+  if (!shutdown_req_) {
+    shutdown_req_ = std::make_unique<uv_shutdown_t>();
+  }
+  int rc = uv_shutdown(shutdown_req_.get(), stream, on_shutdown);
   if (rc != 0) {
     close_now();
     return;
   }
-  shutdown_req_.data = this;
+  shutdown_req_->data = this;
   if (!reading_) {
     rc = uv_read_start(stream, on_alloc, on_read);
     if (rc != 0) {
