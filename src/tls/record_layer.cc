@@ -31,6 +31,12 @@ constexpr unsigned char kDecodeError = 50;
 constexpr unsigned char kInternalError = 80;
 constexpr unsigned char kUserCanceled = 90;
 
+// Records in a row that carry no application data (empty data records,
+// KeyUpdates, user_canceled alerts) before the client is cut off: each costs
+// work and none moves the connection on. OpenSSL allows 32 empty records,
+// BoringSSL 32 KeyUpdates; legitimate clients send a few at most.
+constexpr unsigned kMaxRecordsWithoutData = 32;
+
 constexpr size_t kHeaderBytes = 5;
 constexpr size_t kTagBytes = 16;  // every TLS 1.3 AEAD
 // Section 5.1: at most 2^14 bytes of content a record; section 5.2: at
@@ -119,7 +125,12 @@ RecordLayer::Status RecordLayer::open(unsigned char* record, size_t length, std:
   }
   ++read_.sequence;
 
-  // TLSInnerPlaintext (section 5.2): the content, its type, then zeros.
+  // TLSInnerPlaintext (section 5.2): the content, its type, then zeros; at
+  // most 2^14 + 1 bytes before the padding (section 5.4), padding included
+  // here, as the record layer checks before looking inside.
+  if (sealed > kMaxContentBytes + 1) {
+    return fail(kRecordOverflow, "a record of " + std::to_string(sealed) + " plaintext bytes");
+  }
   size_t end = sealed;
   while (end > 0 && body[end - 1] == 0) {
     --end;
@@ -129,12 +140,15 @@ RecordLayer::Status RecordLayer::open(unsigned char* record, size_t length, std:
   }
   const unsigned char type = body[end - 1];
   const size_t content = end - 1;
-  if (sealed > kMaxContentBytes + 1) {
-    return fail(kRecordOverflow, "a record of " + std::to_string(content) + " content bytes");
-  }
   // Section 5.1: nothing may come between the parts of a handshake message.
   if (type != kHandshake && handshake_bytes_ != 0) {
     return fail(kUnexpectedMessage, "a record inside a split handshake message");
+  }
+  if (type == kApplicationData && content > 0) {
+    records_without_data_ = 0;
+  } else if (++records_without_data_ > kMaxRecordsWithoutData) {
+    return fail(kUnexpectedMessage, std::to_string(kMaxRecordsWithoutData + 1) +
+                                        " records in a row without application data");
   }
   switch (type) {
     case kApplicationData:
@@ -208,10 +222,11 @@ RecordLayer::Status RecordLayer::on_key_update(unsigned char request_update) {
   }
   read_.sequence = 0;
   read_.aead.reset();
-  // update_requested: ours goes out before any more data. After our
-  // close_notify nothing more is sent, and nothing needs to be.
-  if (request_update == 1 && !close_sent_ && !update_write_key(false)) {
-    return fail(kInternalError, "cannot derive our next traffic keys");
+  // update_requested: ours goes out before our next record, and once for
+  // however many requests came before it (section 4.6.3), so a client that
+  // asks again and again without reading gets no more than one answer.
+  if (request_update == 1) {
+    update_owed_ = true;
   }
   return Status::kOk;
 }
@@ -275,6 +290,12 @@ size_t RecordLayer::take_ciphertext(char* buf, size_t cap) {
 }
 
 bool RecordLayer::seal(unsigned char content_type, const unsigned char* data, size_t length) {
+  if (update_owed_) {
+    update_owed_ = false;
+    if (!update_write_key(false)) {
+      return false;
+    }
+  }
   if (write_.sequence >= records_per_key_ && !update_write_key(true)) {
     return false;
   }

@@ -13,9 +13,11 @@
 // is fatal); and KeyUpdate, the one post-handshake message a server that
 // never asks for post-handshake authentication can receive. Anything else
 // fails the connection with the alert RFC 8446 names for it, queued as
-// ciphertext for the owner to flush. It sends application data, alerts and
-// its own KeyUpdates: in answer to update_requested, and every
-// records_per_key records, well before AES-GCM's limit (section 5.5).
+// ciphertext for the owner to flush, and so do more than 32 records in a row
+// that carry no data. It sends application data, alerts and its own
+// KeyUpdates: one before its next record after the client asked for any
+// number, and one every records_per_key records, well before AES-GCM's limit
+// (section 5.5). So what it queues is bounded by what it is asked to write.
 //
 // Like Session, it holds no socket: ciphertext in through feed(), out
 // through take_ciphertext(). Owned by one Session, on that connection's loop
@@ -42,8 +44,9 @@ class RecordLayer {
     kFailed,  // fatal; an alert may be pending for the client
   };
 
-  // A key is used for at most this many records before it is updated. AES-GCM
-  // allows about 2^24.5 full records per key (RFC 8446 section 5.5).
+  // A key protects this many records, then the KeyUpdate that retires it
+  // (and at most one alert). AES-GCM allows about 2^24.5 full records per key
+  // (RFC 8446 section 5.5).
   static constexpr uint64_t kRecordsPerKey = uint64_t{1} << 23;
 
   // Takes over a connection: records from the client are protected under
@@ -121,6 +124,8 @@ class RecordLayer {
   size_t out_sent_ = 0;
   unsigned char handshake_[5] = {};  // a KeyUpdate split across records
   size_t handshake_bytes_ = 0;
+  unsigned records_without_data_ = 0;  // in a row, from the client
+  bool update_owed_ = false;           // the client asked for our KeyUpdate
   bool peer_closed_ = false;
   bool close_sent_ = false;
   bool failed_ = false;

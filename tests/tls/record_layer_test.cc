@@ -373,6 +373,12 @@ TEST_F(TlsRecordLayer, FailsMoreContentThanARecordMayHold) {
   EXPECT_THAT(client_.open_all(take_all(*server)), ElementsAre(alert(2, 22)));
 }
 
+TEST_F(TlsRecordLayer, FailsAnOversizedRecordOfZerosWithRecordOverflow) {
+  auto server = layer();
+  EXPECT_EQ(feed_and_read(*server, client_.seal(0, "", 16385)), Status::kFailed);
+  EXPECT_THAT(client_.open_all(take_all(*server)), ElementsAre(alert(2, 22)));
+}
+
 TEST_F(TlsRecordLayer, FailsAnUnknownContentType) {
   auto server = layer();
   EXPECT_EQ(feed_and_read(*server, client_.seal(20, "\x01")), Status::kFailed);
@@ -407,6 +413,54 @@ TEST_F(TlsRecordLayer, AnswersUpdateRequestedWithItsOwnKeyUpdateFirst) {
 
   EXPECT_THAT(client_.open_all(take_all(*server)),
               ElementsAre(key_update(0), Opened{kData, "answer"}));
+}
+
+// A client that asks again and again without reading gets one answer, so
+// what the server holds stays bounded (RFC 8446 section 4.6.3 allows it).
+TEST_F(TlsRecordLayer, AnswersManyUpdateRequestsWithOneKeyUpdate) {
+  auto server = layer();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(feed_and_read(*server, client_.seal(kHandshake, std::string{24, 0, 0, 1, 1})),
+              Status::kOk);
+    client_.next_write_key();
+  }
+  EXPECT_EQ(server->pending_ciphertext(), 0u);
+  ASSERT_EQ(server->write("answer"), Status::kOk);
+
+  EXPECT_THAT(client_.open_all(take_all(*server)),
+              ElementsAre(key_update(0), Opened{kData, "answer"}));
+}
+
+TEST_F(TlsRecordLayer, CutsOffAClientAfter32RecordsInARowWithoutData) {
+  auto server = layer();
+  std::string wire;
+  for (int i = 0; i < 32; ++i) {
+    wire += client_.seal(kData, "");
+  }
+  EXPECT_EQ(feed_and_read(*server, wire), Status::kOk);  // up to 32 are allowed
+  EXPECT_EQ(feed_and_read(*server, client_.seal(kData, "x")), Status::kOk);
+  wire.clear();
+  for (int i = 0; i < 16; ++i) {
+    wire += client_.seal(kData, "");
+    wire += client_.seal(kAlert, std::string{1, 90});  // user_canceled
+  }
+  EXPECT_EQ(feed_and_read(*server, wire), Status::kOk);  // data in between reset the count
+  EXPECT_EQ(feed_and_read(*server, client_.seal(kData, "")), Status::kFailed);
+
+  EXPECT_EQ(read_, "x");
+  EXPECT_THAT(server->failure_detail(), HasSubstr("33 records in a row without application data"));
+  EXPECT_THAT(client_.open_all(take_all(*server)), ElementsAre(alert(2, 10)));
+}
+
+TEST_F(TlsRecordLayer, CutsOffAKeyUpdateFlood) {
+  auto server = layer();
+  Status status = Status::kOk;
+  for (int i = 0; i < 40 && status == Status::kOk; ++i) {
+    status = feed_and_read(*server, client_.seal(kHandshake, std::string{24, 0, 0, 1, 1}));
+    client_.next_write_key();
+  }
+  EXPECT_EQ(status, Status::kFailed);
+  EXPECT_THAT(client_.open_all(take_all(*server)), ElementsAre(alert(2, 10)));
 }
 
 TEST_F(TlsRecordLayer, FailsAKeyUpdateThatDoesNotEndItsRecord) {
