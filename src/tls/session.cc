@@ -354,6 +354,11 @@ void Session::hand_off(uint64_t server_records) {
   if (n > 0) {
     records->queue_sent(data, static_cast<size_t>(n));
   }
+  session_.reset(SSL_get1_session(ssl));
+  SSL_CTX* ctx = SSL_get_SSL_CTX(ssl);
+  if (session_ && SSL_CTX_up_ref(ctx) == 1) {
+    session_ctx_.reset(ctx);
+  }
   // Freed without close_notify: marked as ended cleanly, or SSL_free(3)
   // would drop the session from the cache (see ~Session).
   SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
@@ -373,6 +378,10 @@ Session::Status Session::from_records(RecordLayer::Status status) {
     case RecordLayer::Status::kFailed:
       failure_ = Failure::kProtocol;
       failure_detail_ = records_->failure_detail();
+      if (session_ && session_ctx_) {
+        SSL_CTX_remove_session(session_ctx_.get(), session_.get());
+      }
+      session_.reset();
       return Status::kFailed;
   }
   return Status::kFailed;

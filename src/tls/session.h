@@ -147,6 +147,12 @@ class Session {
   BIO* read_bio_ = nullptr;               // owned by ssl_
   BIO* write_bio_ = nullptr;              // owned by ssl_
   std::unique_ptr<RecordLayer> records_;  // set by the hand-off
+  // After the hand-off: the connection's session and the context caching it,
+  // so that a connection that fails forgets it (RFC 8446 section 6.2), as
+  // OpenSSL does when it sends or receives a fatal alert. The cache holds
+  // the same session, so keeping it costs nothing.
+  SslCtxPtr session_ctx_;
+  SslSessionPtr session_;
   // Filled by OpenSSL's key log callback during the handshake; freed (and
   // wiped) once it is over.
   std::unique_ptr<TrafficSecrets> secrets_;

@@ -197,6 +197,41 @@ TEST_F(TlsHandOff, TellsAnOpenSslClientOfATamperedRecord) {
   EXPECT_THAT(client.alerts_received(), ::testing::ElementsAre(SSL_AD_BAD_RECORD_MAC));
 }
 
+// RFC 8446 section 6.2: the session of a connection that failed should not
+// be resumed; OpenSSL forgets it at a fatal alert, and so must the hand-off.
+TEST_F(TlsHandOff, ForgetsTheSessionOfAConnectionThatFailed) {
+  const auto session_of_a_connection = [&](bool tamper) {
+    TlsClient client(client_named("client"));
+    Session server(*context_);
+    EXPECT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+    EXPECT_EQ(server_sends(server, client, "answer"), Status::kOk);  // the ticket arrives
+    SSL_SESSION* session = SSL_get1_session(client.ssl());
+    client.write("GET / HTTP/1.1\r\n\r\n");
+    std::string ciphertext = client.take_ciphertext();
+    if (tamper) {
+      ciphertext[ciphertext.size() - 1] ^= 0x01;
+    }
+    server.feed(ciphertext.data(), ciphertext.size());
+    std::string request;
+    EXPECT_EQ(server.read(request), tamper ? Status::kFailed : Status::kOk);
+    // The client ends properly, so that only the server's verdict decides
+    // (an SSL freed without close_notify makes its session unresumable).
+    SSL_shutdown(client.ssl());
+    return session;
+  };
+  const auto resumes = [&](SSL_SESSION* session) {
+    TlsClient client(client_named("client"));
+    EXPECT_EQ(SSL_set_session(client.ssl(), session), 1);
+    SSL_SESSION_free(session);
+    Session server(*context_);
+    EXPECT_EQ(run_handshake(client, server), Status::kOk) << server.failure_detail();
+    return server.resumed();
+  };
+
+  EXPECT_TRUE(resumes(session_of_a_connection(false)));
+  EXPECT_FALSE(resumes(session_of_a_connection(true)));
+}
+
 // What an idle kept-alive connection costs once its buffers are given back:
 // the SSL object, its record layer and AEAD contexts are gone. Measured as
 // what destroying the session gives back; the session cache keeps its own
