@@ -7,6 +7,9 @@ bytes its harness reads first (see the harness), then the data.
   tls/   1 byte (mode), for modes 1 and 2 a version byte, for modes 0 and
          1 the split choices, then data; mode 0 seeds hold real ClientHello
          messages made by Python's ssl module (OpenSSL) for TLS 1.2 and 1.3
+  record/  2 bytes (suite, records per key and tickets), then a script of
+         operations, one byte each and their arguments (see Op in
+         record_layer_fuzz.cc)
 """
 
 import os
@@ -50,6 +53,119 @@ def client_hello(version):
     return outgoing.read()
 
 
+class Script:
+    """Writes record_layer_fuzz inputs: each method is one Op, in its order."""
+
+    SEAL_RECORD, SEAL_DATA, SEAL_KEY_UPDATE, SEAL_ALERT, RAW, TAMPER, REPLAY, FEED_ALL, \
+        FEED_SOME, SERVER_WRITE, SERVER_CLOSE, RELEASE, TAKE, READ = range(14)
+
+    def __init__(self, suite=0, records_per_key=2, tickets=1):
+        # suite: 0 or 1 AES-128-GCM, 2 AES-256-GCM, 3 ChaCha20-Poly1305.
+        assert 1 <= records_per_key <= 8 and tickets <= records_per_key
+        keys = next(b for b in range(256)
+                    if 1 + b % 8 == records_per_key and (b >> 3) % (records_per_key + 1) == tickets)
+        self.out = bytes([suite, keys])
+
+    @staticmethod
+    def length(n, most):
+        """The bytes FuzzInput::length(most) reads as n."""
+        if 1 <= n <= 16:
+            return bytes([n - 1])
+        for raw in range(200, 256):
+            for low in range(256):
+                if 1 + (raw << 8 | low) % most == n:
+                    return bytes([raw, low])
+        raise ValueError(f"no encoding of {n} under {most}")
+
+    @staticmethod
+    def size(n, most):
+        """The bytes the harness's size(most) reads as n."""
+        if n <= 16:
+            return bytes([n])
+        value = 128 << 8 | n  # (raw - 128) << 8 | low == n
+        return bytes([value >> 8, value & 255])
+
+    def op(self, code, *parts):
+        self.out += bytes([code]) + b"".join(parts)
+        return self
+
+    def seal(self, content_type, content, padding_byte=0):
+        return self.op(self.SEAL_RECORD, bytes([content_type]),
+                       self.size(len(content), 16384 + 600), content, bytes([padding_byte]))
+
+    def data(self, content):
+        return self.op(self.SEAL_DATA, self.size(len(content), 16384 + 16), content)
+
+    def key_update(self, request):
+        return self.op(self.SEAL_KEY_UPDATE, bytes([request]))
+
+    def alert(self, choice):
+        # < 64 close_notify, < 128 user_canceled, else that description.
+        return self.op(self.SEAL_ALERT, bytes([choice]))
+
+    def raw(self, data):
+        return self.op(self.RAW, self.length(len(data), 64), data)
+
+    def tamper(self, at, mask):
+        return self.op(self.TAMPER, bytes([at >> 8, at & 255, mask]))
+
+    def replay(self, index):
+        return self.op(self.REPLAY, bytes([index]))
+
+    def feed_all(self, piece=4096):
+        return self.op(self.FEED_ALL, self.length(piece, 4096))
+
+    def feed_some(self, n, piece):
+        return self.op(self.FEED_SOME, self.length(n, 64), self.length(piece, 64))
+
+    def write(self, n):
+        return self.op(self.SERVER_WRITE, self.size(n, 32767))
+
+    def close(self):
+        return self.op(self.SERVER_CLOSE)
+
+    def release(self):
+        return self.op(self.RELEASE)
+
+    def take(self, cap=20000):
+        return self.op(self.TAKE, self.size(cap, 20000))
+
+    def read(self):
+        return self.op(self.READ)
+
+
+def record_scripts():
+    get = b"GET /get_wif_token HTTP/1.1\r\nHost: a\r\n\r\n"
+    yield "data-key-update", (
+        Script().data(get).feed_all(7).write(300).take().key_update(1).data(b"after")
+        .feed_all().write(30000).take(1000).take().close().take())
+    yield "split-key-update", (
+        Script(records_per_key=3, tickets=0).seal(22, b"\x18\x00").seal(22, b"\x00\x01\x01", 3)
+        .data(get).feed_some(30, 1).read().feed_all(1).write(20).release().take(9).release()
+        .take().release().write(20).take())
+    yield "alerts", (
+        Script(records_per_key=1).alert(100).data(b"before").alert(0).data(b"ignored")
+        .feed_all(16).write(17).close().take().write(1).take())
+    yield "fatal-alert", Script().data(get).alert(200).feed_all().write(3).close().take()
+    yield "garbage", (
+        Script().raw(b"\x16\x03\x01\x00\x05hello").feed_all().write(5).take())
+    yield "short-record", Script().raw(b"\x17\x03\x03\x00\x04abcd").feed_all().take()
+    yield "replay", Script().data(b"once").data(b"twice").replay(0).feed_all().take()
+    yield "tamper", Script().data(get).tamper(9, 1).feed_all(3).take()
+    yield "padding", (
+        Script().seal(23, b"padded", 210).seal(23, b"big", 255).feed_all(4096).take())
+    yield "content-types", (
+        Script(records_per_key=8, tickets=8).seal(0, b"typed\x17").seal(20, b"\x01")
+        .feed_all().take())
+    yield "bad-key-update", Script().key_update(2).feed_all().take()
+    yield "data-between-parts", Script().seal(22, b"\x18").data(b"x").feed_all().take()
+    yield "aes256", (
+        Script(suite=2).data(get).key_update(1).data(get).feed_all(5).write(100).take())
+    yield "chacha20", (
+        Script(suite=3, records_per_key=1, tickets=0).data(get).key_update(0).data(get)
+        .feed_all(5).write(100).take())
+
+
 def write(folder, name, data):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
@@ -74,6 +190,8 @@ def main():
     # write, server answer and close (TLS 1.2).
     write("tls", "client-tls13", b"\x02\x00" + b"\x00\x05hello" + b"\x02" + b"\x01\x03abc" + b"\x04")
     write("tls", "client-tls12", b"\x02\x01" + b"\x00\x04ping" + b"\x03" + b"\x05\x04pong\x01")
+    for name, script in record_scripts():
+        write("record", name, script.out)
 
 
 if __name__ == "__main__":
