@@ -17,7 +17,8 @@ if [[ ! -f $build/build.ninja ]]; then
   CC=clang CXX=clang++ meson setup "$build" "$root" -Dfuzz=true -Dtests=false -Dbench=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true >/dev/null
 fi
-nice ninja -C "$build" -j2 tests/fuzz/http_parser_fuzz tests/fuzz/tls_session_fuzz >/dev/null
+nice ninja -C "$build" -j2 tests/fuzz/http_parser_fuzz tests/fuzz/tls_session_fuzz \
+  tests/fuzz/record_layer_fuzz >/dev/null
 
 # The TLS harness uses the ECDSA certificates of a test PKI.
 if [[ ! -f $build/pki/ec-client.key ]]; then
@@ -26,7 +27,7 @@ fi
 
 work=$build/fuzz-work
 status=0
-for harness in http_parser tls_session; do
+for harness in http_parser tls_session record_layer; do
   seeds=$root/tests/fuzz/corpus/${harness%%_*}
   corpus=$work/$harness/corpus
   mkdir -p "$corpus"
