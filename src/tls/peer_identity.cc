@@ -1,10 +1,11 @@
+#include "src/tls/peer_identity.h"
+
 #include <arpa/inet.h>
 #include <openssl/err.h>
 
 #include <string_view>
 
 #include "src/tls/openssl_helpers.h"
-#include "src/tls/session.h"
 
 namespace wif::tls {
 namespace {

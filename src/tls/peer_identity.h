@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+// OpenSSL's X509 (openssl/types.h), named by its struct tag so that this
+// header needs no OpenSSL header: src/authz/ reads identities without TLS.
+struct x509_st;
+
 namespace wif::tls {
 
 struct PeerIdentity {
@@ -41,5 +45,9 @@ struct PeerIdentity {
   // Seconds since the epoch.
   int64_t not_after_unix = 0;
 };
+
+// Builds the identity of a verified certificate (used by Session, and by
+// `check` to describe files). Implemented in peer_identity.cc with OpenSSL.
+PeerIdentity identity_of(x509_st* certificate);
 
 }  // namespace wif::tls

@@ -171,8 +171,4 @@ class Session {
   std::unique_ptr<PeerIdentity> peer_;
 };
 
-// Builds the identity of a verified certificate (used by Session, and by
-// `check` to describe files).
-PeerIdentity identity_of(X509* certificate);
-
 }  // namespace wif::tls

@@ -8,7 +8,6 @@
 #include <cctype>
 #include <string>
 
-#include "src/tls/session.h"
 #include "tests/support/test_support.h"
 #include "tests/tls/test_certificates.h"
 
