@@ -256,6 +256,13 @@ Session::Status Session::finish_handshake() {
     return Status::kFailed;
   }
 
+  // The ticket first: if OpenSSL cannot make it, the handshake fails and
+  // the session is never established.
+  uint64_t server_records = 0;
+  if (!send_tickets(&server_records)) {
+    return fail_from_error(SSL_ERROR_SSL);
+  }
+
   peer_ = std::make_unique<PeerIdentity>(identity_of(certificate));
   // What verify_again needs, kept past the SSL. On the server side the
   // peer's chain leaves out its own certificate (SSL_get_peer_cert_chain(3));
@@ -267,11 +274,6 @@ Session::Status Session::finish_handshake() {
   version_ = SSL_get_version(ssl);
   cipher_ = SSL_get_cipher_name(ssl);
   established_ = true;
-
-  uint64_t server_records = 0;
-  if (!send_tickets(&server_records)) {
-    return fail_from_error(SSL_ERROR_SSL);
-  }
   hand_off(server_records);
   return Status::kOk;
 }
