@@ -19,7 +19,8 @@ constexpr unsigned char kApplicationData = 23;
 constexpr unsigned char kKeyUpdate = 24;  // handshake type (section 4)
 
 // Alert levels and descriptions (section 6). TLS 1.3 ignores the level;
-// close_notify goes out as a warning and every error as fatal, as before.
+// close_notify goes out as a warning and every error as fatal, as OpenSSL
+// sends them.
 constexpr unsigned char kWarning = 1;
 constexpr unsigned char kFatal = 2;
 constexpr unsigned char kCloseNotify = 0;
@@ -125,9 +126,8 @@ RecordLayer::Status RecordLayer::open(unsigned char* record, size_t length, std:
   }
   ++read_.sequence;
 
-  // TLSInnerPlaintext (section 5.2): the content, its type, then zeros; at
-  // most 2^14 + 1 bytes before the padding (section 5.4), padding included
-  // here, as the record layer checks before looking inside.
+  // TLSInnerPlaintext (section 5.2): the content, its type, then zeros, at
+  // most 2^14 + 1 bytes in all (section 5.4).
   if (sealed > kMaxContentBytes + 1) {
     return fail(kRecordOverflow, "a record of " + std::to_string(sealed) + " plaintext bytes");
   }
