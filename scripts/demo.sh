@@ -32,6 +32,17 @@ if ((setup)); then
   "$root/scripts/setup.sh" "$build"
 fi
 
+# The daemon binds with SO_REUSEPORT, so a second one on a busy port starts
+# and shares the connections with whatever listens there: the demo would then
+# fail for no visible reason. A plain bind fails while anyone listens.
+if [[ $port != 0 ]] &&
+  ! python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' \
+    "$port" 2>/dev/null; then
+  echo "demo: 127.0.0.1:$port is in use by another process (another wif-tokend?);" \
+    "stop it, or run scripts/demo.sh --port 0 for a free port" >&2
+  exit 1
+fi
+
 demo=$(mktemp -d "${TMPDIR:-/tmp}/wif-tokend-demo.XXXXXX")
 pid=
 cleanup() {
