@@ -658,9 +658,17 @@ void FileSource::on_missing(int64_t now_ms) {
     published_serve_until_ms_.reset();
     sink_->withdraw("token file is missing (on_missing: drop)");
   }
-  on_failed(has_token_ ? "token file is missing; keeping the cached token until it expires"
-                       : "token file is missing",
-            now_ms);
+  // A token without a known expiry (plain text, no ttl) is kept until the
+  // file comes back, and the message must not suggest a limit that is not
+  // there.
+  const char* reason = "token file is missing";
+  if (has_token_) {
+    reason = published_expires_at_ms_
+                 ? "token file is missing; keeping the cached token until it expires"
+                 : "token file is missing; keeping the cached token, which has no known expiry, "
+                   "until the file is back (on_missing: drop stops serving it)";
+  }
+  on_failed(reason, now_ms);
 }
 
 void FileSource::on_failed(std::string reason, int64_t now_ms) {

@@ -222,12 +222,29 @@ TEST_F(FileSourceTest, KeepsTheCachedTokenWhenTheFileIsDeletedThenRecreated) {
 
   fs::remove(path);
   ASSERT_TRUE(run_until_event(RecordingSink::Kind::kFailed));
+  // A plain-text token has no expiry: it is kept until the file is back.
   EXPECT_EQ(sink_.last(RecordingSink::Kind::kFailed)->reason,
-            "token file is missing; keeping the cached token until it expires");
+            "token file is missing; keeping the cached token, which has no known expiry, until "
+            "the file is back (on_missing: drop stops serving it)");
   EXPECT_EQ(sink_.count(RecordingSink::Kind::kWithdraw), 0u);
 
   write_atomically(path, "recreated-token");
   ASSERT_TRUE(run_until_published("recreated-token"));
+  EXPECT_EQ(sink_.count(RecordingSink::Kind::kWithdraw), 0u);
+}
+
+TEST_F(FileSourceTest, SaysATokenWithAnExpiryIsKeptUntilItExpiresWhenTheFileIsDeleted) {
+  const fs::path path = dir_.path() / "wif_token.txt";
+  testing::write_file(path, "expiring-token");
+  FileSourceOptions options = options_for(path);
+  options.payload.ttl_ms = 3'600'000;
+  start(options);
+  ASSERT_TRUE(run_until_published("expiring-token"));
+
+  fs::remove(path);
+  ASSERT_TRUE(run_until_event(RecordingSink::Kind::kFailed));
+  EXPECT_EQ(sink_.last(RecordingSink::Kind::kFailed)->reason,
+            "token file is missing; keeping the cached token until it expires");
   EXPECT_EQ(sink_.count(RecordingSink::Kind::kWithdraw), 0u);
 }
 
