@@ -184,6 +184,14 @@ Environment process_environment();
 // are made absolute. Throws ConfigError listing every problem.
 Config load(const std::string& path, const std::string& working_dir, const Environment& env);
 
+// The same, but every problem in the file goes to `diag` and the config is
+// returned as far as it could be read (a field in error keeps its default),
+// so that the caller can check the rest (token sources, TLS files) and report
+// everything in one pass. Throws ConfigError only when the file cannot be read
+// or parsed at all.
+Config load(const std::string& path, const std::string& working_dir, const Environment& env,
+            Diagnostics& diag);
+
 // "500ms", "10s", "5m", "1h" to milliseconds; nullopt when malformed.
 std::optional<uint64_t> parse_duration_ms(std::string_view text);
 

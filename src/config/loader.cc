@@ -301,6 +301,16 @@ void apply_key_readers_override(const Environment& env, Diagnostics& diag, TlsCo
 }  // namespace
 
 Config load(const std::string& path, const std::string& working_dir, const Environment& env) {
+  Diagnostics diag;
+  Config config = load(path, working_dir, env, diag);
+  if (!diag.ok()) {
+    throw ConfigError(diag.messages());
+  }
+  return config;
+}
+
+Config load(const std::string& path, const std::string& working_dir, const Environment& env,
+            Diagnostics& diag) {
   Config config;
   std::vector<YAML::Node> documents;
   if (path.empty()) {
@@ -311,7 +321,6 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
     documents = parse(path, read_config_file(path, config.warnings));
   }
 
-  Diagnostics diag;
   YamlReader reader(config.file, env, diag);
   // An empty file (no document) or an empty document: every default.
   const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
@@ -326,11 +335,9 @@ Config load(const std::string& path, const std::string& working_dir, const Envir
   apply_listen_override(env, kMetricsListenOverride, "metrics.listen", kMetricsOverrideExpected,
                         diag, config.metrics.listen);
   apply_key_readers_override(env, diag, config.tls);
-
-  if (!diag.ok()) {
-    throw ConfigError(diag.messages());
+  if (diag.ok()) {
+    config.restart_settings = restart_settings_of(root);
   }
-  config.restart_settings = restart_settings_of(root);
   return config;
 }
 

@@ -84,15 +84,17 @@ std::optional<Loaded> load_all(const Options& options) {
   Loaded loaded;
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
+  // A config with problems is still read as far as it goes, so that the
+  // token sources' problems are reported with the config's in one pass.
+  config::Diagnostics diag;
   try {
-    loaded.config = config::load(options.config_path, cwd, config::process_environment());
+    loaded.config = config::load(options.config_path, cwd, config::process_environment(), diag);
   } catch (const config::ConfigError& e) {
     print_problems(e.messages());
     return std::nullopt;
   }
 
-  config::Diagnostics diag;
-  bool ok = check_tls_names(loaded.config.tls, diag);
+  bool ok = diag.ok() && check_tls_names(loaded.config.tls, diag);
   try {
     if (ok) {
       loaded.tls = tls::ServerContext::build(tls_options(loaded.config.tls));

@@ -110,6 +110,20 @@ class Check(unittest.TestCase):
         self.assertIn(f"{path}:2:10: workers:", r.stderr)
         self.assertIn('"many"', r.stderr)
 
+    def test_a_token_sources_problem_is_named_with_the_configs_own(self):
+        # The source reads its own fields once the config is read; a typo
+        # there must come out in the same run as the config's problems.
+        tokens = ("  wif:\n"
+                  "    source: {type: file, path: %s, poll_intervall: 30s}\n"
+                  % os.path.join(self.tmp, "wif_token.txt"))
+        text = default_config(self.tmp, tokens=tokens).replace("workers: 2", "workers: many")
+        r, path = self.run_binary(text, "check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{path}:2:10: workers:", r.stderr)
+        line = text.splitlines().index(tokens.splitlines()[1]) + 1
+        self.assertIn(f"{path}:{line}:", r.stderr)
+        self.assertIn("tokens.wif.source.poll_intervall: unknown field", r.stderr)
+
     def test_missing_certificate_file_is_named(self):
         text = default_config(self.tmp).replace(pki("server.crt"), os.path.join(self.tmp, "nope.crt"))
         r, path = self.run_binary(text, "check")
