@@ -128,6 +128,14 @@ class Daemon:
     def wait_log(self, needle, timeout=10.0):
         return wait_for(lambda: needle in self.log_text(), timeout, what=f"log line {needle!r}")
 
+    def log_line(self, needle, timeout=10.0):
+        """The first log line holding `needle`, waited for: the daemon writes
+        a line before it acts (closes a connection, counts a metric), but this
+        process reads its log on another thread, which may not have it yet."""
+        def first():
+            return next((l for l in self.log_text().splitlines() if needle in l), None)
+        return wait_for(first, timeout, what=f"log line {needle!r}")
+
     def signal(self, signum):
         self.proc.send_signal(signum)
 

@@ -102,7 +102,7 @@ class KeyPermissions(DaemonTest):
         d.signal(signal.SIGHUP)
         wait_metric(d, 'wif_tokend_reloads_total{kind="tls",result="rejected"}', 1)
         self.assertIn(f"key {key} is readable by group (mode 0640)",
-                      next(l for l in d.log_text().splitlines() if "event=reload_rejected" in l))
+                      d.log_line("event=reload_rejected"))
         self.assertEqual(get_token(d.port)[0], 200)  # the context from start-up serves on
 
         os.chmod(key, 0o600)
@@ -153,7 +153,7 @@ class RunAs(DaemonTest):
         self.assertEqual(ids["Uid"], [NOBODY.pw_uid] * 4)  # real, effective, saved, fs
         self.assertEqual(ids["Gid"], [NOGROUP.gr_gid] * 4)
         self.assertEqual(ids["Groups"], [NOGROUP.gr_gid])
-        self.assertIn("event=running_as", d.log_text())
+        d.wait_log("event=running_as")
         # The sockets were bound and the token file is read as nobody.
         self.assertEqual(get_token(d.port)[0], 200)
 

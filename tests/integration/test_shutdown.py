@@ -81,7 +81,7 @@ class Drain(DaemonTest):
             stuck.sendall(b"GET /get_wif_token HTTP/1.1\r\n")
             d.signal(signal.SIGTERM)
             self.assertEqual(d.proc.wait(timeout=20), 0)
-        self.assertIn("event=shutdown_timeout", d.log_text())
+        d.wait_log("event=shutdown_timeout")
 
     def test_a_second_signal_exits_at_once(self):
         # The forced exit leaves the worker threads running on purpose: under
@@ -97,7 +97,7 @@ class Drain(DaemonTest):
             d.signal(signal.SIGINT)
             # Long before the 60 s shutdown_timeout.
             self.assertEqual(d.proc.wait(timeout=20), 1)
-        self.assertIn("event=forced_exit", d.log_text())
+        d.wait_log("event=forced_exit")
         self.daemons.remove(d)  # its exit status 1 is the point here
 
 

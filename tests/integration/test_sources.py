@@ -231,7 +231,7 @@ class Responses(SourcesTest):
         # 1 s and then 2 s, each ± 25 %: later runs only wait longer.
         self.assertGreaterEqual(times[1] - times[0], 0.7)
         self.assertGreaterEqual(times[2] - times[1], 1.4)
-        self.assertIn("event=token_refresh_failed", d.log_text())
+        d.wait_log("event=token_refresh_failed")
 
 
 class TimeLimit(SourcesTest):
