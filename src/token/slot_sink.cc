@@ -8,15 +8,27 @@ SlotSink::SlotSink(TokenStore& store, size_t index, const Clock& clock, metrics:
     : store_(store), index_(index), clock_(clock), metrics_(metrics) {}
 
 void SlotSink::publish(std::shared_ptr<Token> token) {
-  const int64_t now = clock_.now_ms();
-  const int64_t expires_in_s = token->expires_at_ms ? (*token->expires_at_ms - now) / 1000 : -1;
-  // Never the value: its length and a short fingerprint identify it.
-  log::info("token", "token_updated",
-            {{"token", store_.name(index_)},
-             {"origin", token->origin},
-             {"length", static_cast<uint64_t>(token->value.size())},
-             {"fingerprint", token->value.fingerprint()},
-             {"expires_in_s", expires_in_s}});
+  // Never the value: its length and a short fingerprint identify it. A
+  // token without an expiry says so in words: a number there (such as -1)
+  // would read as one that expired a moment ago.
+  const std::string_view name = store_.name(index_);
+  const auto length = static_cast<uint64_t>(token->value.size());
+  if (token->expires_at_ms) {
+    const int64_t expires_in_s = (*token->expires_at_ms - clock_.now_ms()) / 1000;
+    log::info("token", "token_updated",
+              {{"token", name},
+               {"origin", token->origin},
+               {"length", length},
+               {"fingerprint", token->value.fingerprint()},
+               {"expires_in_s", expires_in_s}});
+  } else {
+    log::info("token", "token_updated",
+              {{"token", name},
+               {"origin", token->origin},
+               {"length", length},
+               {"fingerprint", token->value.fingerprint()},
+               {"expires", "never"}});
+  }
   store_.publish(index_, std::move(token));
   metrics_.count_refresh(index_, metrics::RefreshResult::kOk);
   store_.set_next_attempt(index_, 0);

@@ -1,10 +1,12 @@
 #include "src/token/slot_sink.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "src/log/log.h"
 #include "src/metrics/metrics.h"
 
 namespace wif::token {
@@ -38,6 +40,48 @@ TEST(SlotSink, TellsTheStoreListenerAfterEveryReport) {
 
   // Each notification comes after the report is in the store.
   EXPECT_EQ(seen, (std::vector<std::string>{"none@1005000", "tok@0", "none@0"}));
+}
+
+// The token_updated line of a token without an expiry must not carry a
+// number an operator could read as "expired a second ago".
+TEST(SlotSink, LogsWhenATokenExpiresOrThatItDoesNot) {
+  TokenStore store({"wif"});
+  metrics::Metrics metrics({"wif"}, metrics::BuildInfo{"test", "openssl", "libuv"});
+  FixedClock clock;
+  SlotSink sink(store, 0, clock, metrics);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  log::configure(log::Level::kInfo, log::Format::kText);
+  log::set_fd(fds[1]);
+  auto expiring = std::make_shared<Token>();
+  expiring->value = Secret("first");
+  expiring->expires_at_ms = 1'000'000 + 3'600'000;
+  render_bodies(*expiring);
+  sink.publish(std::move(expiring));
+  auto lasting = std::make_shared<Token>();
+  lasting->value = Secret("second");
+  render_bodies(*lasting);
+  sink.publish(std::move(lasting));
+  log::set_fd(2);
+  close(fds[1]);
+  std::string text;
+  char buf[1024];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+
+  const size_t second_line = text.find('\n') + 1;
+  ASSERT_NE(second_line, 0u) << text;
+  const std::string first = text.substr(0, second_line);
+  const std::string second = text.substr(second_line);
+  EXPECT_NE(first.find("event=token_updated"), std::string::npos) << first;
+  EXPECT_NE(first.find(" expires_in_s=3600"), std::string::npos) << first;
+  EXPECT_NE(second.find("event=token_updated"), std::string::npos) << second;
+  EXPECT_NE(second.find(" expires=never"), std::string::npos) << second;
+  EXPECT_EQ(second.find("expires_in_s"), std::string::npos) << second;
+  EXPECT_EQ(text.find("first"), std::string::npos);  // never the values
+  EXPECT_EQ(text.find("second"), std::string::npos);
 }
 
 }  // namespace
