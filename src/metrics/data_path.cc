@@ -91,6 +91,8 @@ std::string_view handshake_reason(Handshake outcome) {
       return "bad_usage";
     case Handshake::kRevocationUnknown:
       return "revocation_unknown";
+    case Handshake::kServerCertificateRefused:
+      return "server_certificate_refused";
     case Handshake::kProtocol:
       return "protocol";
     case Handshake::kTimeout:

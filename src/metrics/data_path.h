@@ -50,10 +50,11 @@ enum class Handshake {
   kRevoked,
   kBadUsage,
   kRevocationUnknown,
+  kServerCertificateRefused,
   kProtocol,
   kTimeout,
 };
-inline constexpr size_t kHandshakeCount = 10;
+inline constexpr size_t kHandshakeCount = 11;
 std::string_view handshake_reason(Handshake outcome);  // "none" for kOk
 
 // Why a connection was closed by a deadline rather than by its peer.

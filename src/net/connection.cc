@@ -104,6 +104,8 @@ metrics::Handshake handshake_of(tls::Failure failure) {
       return metrics::Handshake::kBadUsage;
     case tls::Failure::kRevocationUnknown:
       return metrics::Handshake::kRevocationUnknown;
+    case tls::Failure::kServerCertificateRefused:
+      return metrics::Handshake::kServerCertificateRefused;
     case tls::Failure::kProtocol:
       return metrics::Handshake::kProtocol;
   }

@@ -65,6 +65,20 @@ Failure failure_of_verify_result(long result) {
   }
 }
 
+// Whether the client ended the handshake with an alert about the server's
+// certificate. libssl reports a received alert as the reason
+// SSL_AD_REASON_OFFSET + its description.
+bool refuses_our_certificate(const DrainedErrors& errors) {
+  for (const int alert :
+       {SSL_AD_BAD_CERTIFICATE, SSL_AD_UNSUPPORTED_CERTIFICATE, SSL_AD_CERTIFICATE_REVOKED,
+        SSL_AD_CERTIFICATE_EXPIRED, SSL_AD_CERTIFICATE_UNKNOWN, SSL_AD_UNKNOWN_CA}) {
+    if (errors.has(ERR_LIB_SSL, SSL_AD_REASON_OFFSET + alert)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* ssl_error_name(int ssl_error) {
   switch (ssl_error) {
     case SSL_ERROR_NONE:
@@ -118,6 +132,8 @@ std::string_view failure_name(Failure failure) {
       return "bad_usage";
     case Failure::kRevocationUnknown:
       return "revocation_unknown";
+    case Failure::kServerCertificateRefused:
+      return "server_certificate_refused";
     case Failure::kProtocol:
       return "protocol";
   }
@@ -595,6 +611,9 @@ Session::Status Session::fail_from_error(int ssl_error) {
   } else if (errors.has(ERR_LIB_SSL, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)) {
     failure_ = Failure::kNoCertificate;
     failure_detail_ = "the client sent no certificate";
+  } else if (refuses_our_certificate(errors)) {
+    failure_ = Failure::kServerCertificateRefused;
+    failure_detail_ = "the client refused the server's certificate";
   } else {
     failure_ = Failure::kProtocol;
     failure_detail_ = ssl_error_name(ssl_error);

@@ -46,6 +46,10 @@ enum class Failure {
   // No current revocation status: the issuer's CRL is missing, expired, not
   // yet valid or unusable. The client may be fine; the daemon cannot tell.
   kRevocationUnknown,
+  // The client refused the server's certificate with an alert about it
+  // (unknown_ca, bad_certificate, certificate_expired...): a problem with
+  // this server's certificate or the clients' trust, not with the client.
+  kServerCertificateRefused,
   kProtocol,  // anything else the peer got wrong: bad record, version, alert
 };
 

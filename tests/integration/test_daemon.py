@@ -118,6 +118,19 @@ class Refusals(DaemonTest):
         # The probe came first and was refused too, but only counts.
         self.assertEqual(d.log_text().count("event=handshake_failed"), 1)
 
+    def test_a_client_that_refuses_the_servers_certificate_is_told_apart(self):
+        # A client trusting another CA: the server's certificate is what an
+        # operator must look at, and the reason says so.
+        d = self.start_daemon(default_config(self.tmp).replace("log: {level: debug}",
+                                                               "log: {level: info}"))
+        r = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", pki("other-ca.crt"),
+                            "--cert", pki("client.crt"), "--key", pki("client.key"),
+                            d.url("/get_wif_token")], capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 60, r.stderr)  # curl: the peer's certificate is not trusted
+        line = d.log_line("event=handshake_failed")
+        self.assertIn("level=info", line)
+        self.assertIn("reason=server_certificate_refused", line)
+
     def test_curl_without_certificate_fails(self):
         d = self.start_daemon()
         r = curl(d, cert=None)

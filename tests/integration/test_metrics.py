@@ -156,6 +156,14 @@ class HandshakeFailures(DaemonTest):
         curl(d, cert="other-client.crt", key="other-client.key")
         self.assert_counted(d, "unknown_ca")
 
+    def test_server_certificate_refused(self):
+        d = self.start()
+        # A client that trusts another CA hangs up with an alert about ours.
+        subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", pki("other-ca.crt"),
+                        "--cert", pki("client.crt"), "--key", pki("client.key"),
+                        d.url("/get_wif_token")], capture_output=True, timeout=20)
+        self.assert_counted(d, "server_certificate_refused")
+
     def test_expired(self):
         d = self.start()
         self.s_client(d, "expired-client.crt", "expired-client.key")

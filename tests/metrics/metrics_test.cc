@@ -90,6 +90,7 @@ TEST_F(MetricsTest, ListsEveryHandshakeReasonFromTheStart) {
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"timeout\"} 0"));
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"no_certificate\"} 0"));
   EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"revocation_unknown\"} 0"));
+  EXPECT_THAT(text, HasSubstr("{result=\"failed\",reason=\"server_certificate_refused\"} 0"));
 }
 
 TEST_F(MetricsTest, ActiveConnectionsAreOpenedMinusClosed) {

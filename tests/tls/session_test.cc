@@ -450,6 +450,20 @@ TEST_F(TlsSession, AllowsATls13KeyUpdateWithoutCallingItRenegotiation) {
   EXPECT_FALSE(server.renegotiation_refused());
 }
 
+// The server's certificate is the problem here, not the client's: the
+// reason says so, for an operator to look at the server.
+TEST_F(TlsSession, SaysWhenTheClientRefusesTheServersCertificate) {
+  ClientOptions options = client_named("client");
+  options.trust_file = pki("other-ca.crt");
+  TlsClient client(options);
+  Session server(*context_);
+
+  EXPECT_EQ(run_handshake(client, server), Status::kFailed);
+  EXPECT_EQ(server.failure(), Failure::kServerCertificateRefused) << server.failure_detail();
+  EXPECT_THAT(server.failure_detail(), HasSubstr("unknown ca"));
+  EXPECT_TRUE(client.failed());
+}
+
 TEST_F(TlsSession, RefusesPlainHttpAsAProtocolFailure) {
   Session server(*context_);
   const std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
@@ -678,6 +692,7 @@ TEST(TlsFailure, NamesAreTheMetricLabelValues) {
   EXPECT_EQ(failure_name(Failure::kRevoked), "revoked");
   EXPECT_EQ(failure_name(Failure::kBadUsage), "bad_usage");
   EXPECT_EQ(failure_name(Failure::kRevocationUnknown), "revocation_unknown");
+  EXPECT_EQ(failure_name(Failure::kServerCertificateRefused), "server_certificate_refused");
   EXPECT_EQ(failure_name(Failure::kProtocol), "protocol");
 }
 
