@@ -106,6 +106,12 @@ void Worker::join() {
   }
 }
 
+uint64_t Worker::next_connection_id() {
+  // Once per connection, next to a handshake: sharing it costs nothing.
+  static std::atomic<uint64_t> made{0};
+  return made.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 void Worker::on_connection(uv_stream_t* server, int status) {
   auto* w = static_cast<Worker*>(server->data);
   if (status != 0) {

@@ -80,7 +80,9 @@ class Worker {
   const ServeState& serve();
   metrics::DataPathCounters& counters() { return counters_; }
   bool draining() const { return draining_; }
-  uint64_t next_connection_id() { return (uint64_t{index_} << 40) | ++connections_made_; }
+  // Numbers connections 1, 2, 3... across every worker and listener, so the
+  // conn field of log lines stays short and never repeats in a process.
+  static uint64_t next_connection_id();
   // One read buffer per loop: libuv calls alloc then read back to back, and
   // the read callback consumes the bytes before returning.
   char* read_buffer() { return read_buffer_.get(); }
@@ -118,7 +120,6 @@ class Worker {
   std::atomic<uint64_t> stop_timeout_ms_{0};
   std::atomic<uv_async_t*> finished_async_{nullptr};
   std::atomic<bool> thread_done_{false};
-  uint64_t connections_made_ = 0;
   std::unique_ptr<char[]> read_buffer_;
   Connection* first_ = nullptr;  // intrusive list of live connections
   std::shared_ptr<const ServeState> serve_;

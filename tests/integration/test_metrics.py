@@ -358,6 +358,9 @@ class Logs(DaemonTest):
                       "duration_us="):
             self.assertIn(field, first)
         self.assertIn("status=404", second)
+        # Connections are numbered from 1 across both workers: short, never twice.
+        conns = {l.split(" conn=")[1].split()[0] for l in (first, second)}
+        self.assertEqual(conns, {"1", "2"})
         self.assertEqual(d.stop(), 0)
 
         quiet = self.start_daemon(default_config(self.tmp).replace(
