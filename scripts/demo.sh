@@ -83,6 +83,17 @@ sed 's/^/   | /' "$demo/wif-tokend.log"
 cd "$demo"
 url="https://localhost:$port/get_wif_token"
 
+# Prints the daemon's first log line holding $1, waiting up to 5 s for it.
+show_log_line() {
+  local line=
+  for _ in $(seq 1 50); do
+    line=$(grep -m1 -- "$1" "$demo/wif-tokend.log") && break
+    sleep 0.1
+  done
+  [[ -n $line ]] || fail "the daemon logged no line with $1"
+  echo "   | $line"
+}
+
 echo
 echo "== 1. the original curl line, with the client certificate"
 echo "   \$ curl --cert client.crt --key client.key --cacert ca-chain.crt $url"
@@ -94,6 +105,7 @@ echo
 echo "== 2. curl without a client certificate: refused in the handshake"
 if out=$(curl -sS --cacert ca-chain.crt "$url" 2>&1); then fail "served without a certificate: $out"; fi
 echo "   $out"
+show_log_line "reason=no_certificate"
 
 echo
 echo "== 3. curl with a certificate from another CA: refused in the handshake"
@@ -101,6 +113,7 @@ if out=$(curl -sS --cert other-client.crt --key other-client.key --cacert ca-cha
   fail "served a certificate from another CA: $out"
 fi
 echo "   $out"
+show_log_line "reason=unknown_ca"
 
 echo
 echo "== 4. the original Python client (requests), changed only in host, port and paths"
