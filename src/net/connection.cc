@@ -340,7 +340,13 @@ void Connection::advance_handshake() {
       worker_.counters().handshake(tls_->failure() == tls::Failure::kNone
                                        ? metrics::Handshake::kProtocol
                                        : handshake_of(tls_->failure()));
-      log_handshake_failure();
+      // The peer's fault, and peers choose how often it happens: counted,
+      // and logged only at debug.
+      log::debug("tls", "handshake_failed",
+                 {{"conn", id_},
+                  {"peer", peer_address(tcp_)},
+                  {"reason", tls::failure_name(tls_->failure())},
+                  {"detail", log::untrusted(tls_->failure_detail())}});
       // The alert is in the write BIO: send it before closing, so the client
       // sees the real reason (with TLS 1.3 the client learns of a refused
       // certificate only now, after its own Finished).
@@ -430,32 +436,6 @@ void Connection::process_requests() {
     }
   }
   flush();
-}
-
-// A refused client certificate is what an operator looks for when a client
-// cannot connect, so it is logged at info; peers choose how often it
-// happens, so at most a few lines a second, the next one saying how many were
-// held back. Other failures (port probes, clients that hang up or send
-// garbage) only at debug; the handshake counter has them all.
-void Connection::log_handshake_failure() {
-  static log::RateLimit limit(10);
-  const tls::Failure failure = tls_->failure();
-  const bool certificate = failure != tls::Failure::kNone && failure != tls::Failure::kProtocol;
-  uint64_t suppressed = 0;
-  if (certificate && log::enabled(log::Level::kInfo) && limit.allow(&suppressed)) {
-    log::info("tls", "handshake_failed",
-              {{"conn", id_},
-               {"peer", peer_address(tcp_)},
-               {"reason", tls::failure_name(failure)},
-               {"detail", log::untrusted(tls_->failure_detail())},
-               {"suppressed", suppressed}});
-    return;
-  }
-  log::debug("tls", "handshake_failed",
-             {{"conn", id_},
-              {"peer", peer_address(tcp_)},
-              {"reason", tls::failure_name(failure)},
-              {"detail", log::untrusted(tls_->failure_detail())}});
 }
 
 // Before each request of a kept-alive client: its certificate must still be

@@ -80,7 +80,6 @@ class Connection {
 
   void received(const char* data, size_t len);
   void advance_handshake();
-  void log_handshake_failure();
   void read_plaintext();
   void process_requests();
   void answer(const http::Request& request);
