@@ -127,23 +127,6 @@ std::optional<metrics::TokenResult> token_result_of(int status) {
   }
 }
 
-std::string peer_address(const uv_tcp_t& tcp) {
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  if (uv_tcp_getpeername(&tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return "unknown";
-  }
-  char host[64] = "";
-  if (addr.ss_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    uv_ip6_name(v6, host, sizeof host);
-    return format_endpoint(host, ntohs(v6->sin6_port));
-  }
-  const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
-  uv_ip4_name(v4, host, sizeof host);
-  return format_endpoint(host, ntohs(v4->sin_port));
-}
-
 }  // namespace
 
 Connection::Connection(Worker& worker, std::shared_ptr<const tls::ServerContext> tls)
@@ -235,6 +218,10 @@ void Connection::start() {
   accepted_ns_ = uv_hrtime();
   worker_.counters().connections_opened.inc();
 
+  int len = sizeof peer_addr_;
+  if (uv_tcp_getpeername(&tcp_, &peer_addr_.any, &len) != 0) {
+    peer_addr_.any.sa_family = AF_UNSPEC;  // logged as "unknown"
+  }
   uv_tcp_nodelay(&tcp_, 1);
   const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   if (rc != 0) {
@@ -244,6 +231,20 @@ void Connection::start() {
   reading_ = true;
   const config::HttpConfig& http = shared.http;
   set_deadline(tls_ ? http.handshake_timeout_ms : http.header_timeout_ms);
+}
+
+std::string Connection::peer_address() const {
+  char host[INET6_ADDRSTRLEN] = "";
+  switch (peer_addr_.any.sa_family) {
+    case AF_INET:
+      uv_ip4_name(&peer_addr_.v4, host, sizeof host);
+      return format_endpoint(host, ntohs(peer_addr_.v4.sin_port));
+    case AF_INET6:
+      uv_ip6_name(&peer_addr_.v6, host, sizeof host);
+      return format_endpoint(host, ntohs(peer_addr_.v6.sin6_port));
+    default:
+      return "unknown";
+  }
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
@@ -344,7 +345,7 @@ void Connection::advance_handshake() {
       // and logged only at debug.
       log::debug("tls", "handshake_failed",
                  {{"conn", id_},
-                  {"peer", peer_address(tcp_)},
+                  {"peer", peer_address()},
                   {"reason", tls::failure_name(tls_->failure())},
                   {"detail", log::untrusted(tls_->failure_detail())}});
       // The alert is in the write BIO: send it before closing, so the client
@@ -585,7 +586,7 @@ void Connection::answered(const http::Request& request, const Answer& result, si
     const uint64_t query_bytes = query == std::string_view::npos ? 0 : target.size() - query - 1;
     log::info("http", "access",
               {{"conn", id_},
-               {"peer", peer_address(tcp_)},
+               {"peer", peer_address()},
                {"subject", log::untrusted(peer ? peer->subject : "")},
                {"serial", peer ? peer->serial_hex : std::string()},
                {"fingerprint", peer ? peer->sha256_hex.substr(0, 16) : std::string()},
@@ -889,7 +890,7 @@ void Connection::on_timer(uv_timer_t* timer) {
     case Phase::kHandshake:
       c->worker_.counters().handshake(metrics::Handshake::kTimeout);
       c->worker_.counters().timeout(metrics::Timeout::kHandshake);
-      log::debug("tls", "handshake_timeout", {{"conn", c->id_}, {"peer", peer_address(c->tcp_)}});
+      log::debug("tls", "handshake_timeout", {{"conn", c->id_}, {"peer", c->peer_address()}});
       c->close_now();
       return;
     case Phase::kOpen:

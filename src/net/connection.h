@@ -24,6 +24,7 @@
 // last handle. Lives on its worker's loop thread only.
 #pragma once
 
+#include <netinet/in.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -103,6 +104,7 @@ class Connection {
   void wake_by(uint64_t at_ms);
   void release_idle_buffers();
   bool idle() const;
+  std::string peer_address() const;
 
   Worker& worker_;
   const uint64_t id_;
@@ -113,6 +115,14 @@ class Connection {
   http::RequestParser parser_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
+  // Where the client connects from, read once when the connection starts: a
+  // peer that resets is gone from the socket by the time a line about it is
+  // logged. Formatted only for a log line (28 bytes, not a string).
+  union PeerAddress {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } peer_addr_{};
   // Made when first needed: nearly every answer leaves through uv_try_write
   // and only a closing connection shuts down, so an idle kept-alive
   // connection holds neither (272 bytes of its few KiB; issue #6).

@@ -114,6 +114,7 @@ class Refusals(DaemonTest):
         line = d.log_line("event=handshake_failed")
         self.assertIn("level=debug", line)  # the peer's doing: counted, logged at debug
         self.assertIn("reason=server_certificate_refused", line)
+        self.assertIn("peer=127.0.0.1:", line)
 
     def test_curl_without_certificate_fails(self):
         d = self.start_daemon()

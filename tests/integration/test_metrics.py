@@ -6,6 +6,7 @@ token."""
 import json
 import os
 import socket
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -186,6 +187,19 @@ class HandshakeFailures(DaemonTest):
             while s.recv(4096):
                 pass
         self.assert_counted(d, "protocol")
+
+    def test_a_peer_that_resets_at_once_is_logged_with_its_address(self):
+        d = self.start()
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as s:
+            port = s.getsockname()[1]
+            wait_for(lambda: scrape(d)['wif_tokend_connections_active{listener="mtls"}'] == 1,
+                     what="the connection accepted")
+            # Plain HTTP fails the handshake; the reset that follows at close
+            # (linger 0) takes the peer's address off the daemon's socket.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        self.assert_counted(d, "protocol")
+        self.assertIn(f"peer=127.0.0.1:{port} ", d.log_line("event=handshake_failed"))
 
     def test_timeout(self):
         d = self.start()
