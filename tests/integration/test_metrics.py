@@ -372,9 +372,14 @@ class Logs(DaemonTest):
                       "duration_us="):
             self.assertIn(field, first)
         self.assertIn("status=404", second)
-        # Connections are numbered from 1 across both workers: short, never twice.
-        conns = {l.split(" conn=")[1].split()[0] for l in (first, second)}
-        self.assertEqual(conns, {"1", "2"})
+        # Connections are numbered from 1 across both workers: short, never
+        # twice. Six, so that both workers are all but sure to take some.
+        for _ in range(4):
+            curl(d)
+        wait_for(lambda: d.log_text().count("event=access ") == 6, what="six access lines")
+        conns = {l.split(" conn=")[1].split()[0] for l in d.log_text().splitlines()
+                 if "event=access " in l}
+        self.assertEqual(conns, {"1", "2", "3", "4", "5", "6"})
         self.assertEqual(d.stop(), 0)
 
         quiet = self.start_daemon(default_config(self.tmp).replace(

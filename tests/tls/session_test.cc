@@ -464,6 +464,16 @@ TEST_F(TlsSession, SaysWhenTheClientRefusesTheServersCertificate) {
   EXPECT_TRUE(client.failed());
 }
 
+TEST_F(TlsSession, SaysWhenATls12ClientRefusesTheServersCertificate) {
+  ClientOptions options = client_named("client", TLS1_2_VERSION);
+  options.trust_file = pki("other-ca.crt");
+  TlsClient client(options);
+  Session server(*context_);
+
+  EXPECT_EQ(run_handshake(client, server), Status::kFailed);
+  EXPECT_EQ(server.failure(), Failure::kServerCertificateRefused) << server.failure_detail();
+}
+
 TEST_F(TlsSession, RefusesPlainHttpAsAProtocolFailure) {
   Session server(*context_);
   const std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
