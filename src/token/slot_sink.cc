@@ -11,24 +11,16 @@ void SlotSink::publish(std::shared_ptr<Token> token) {
   // Never the value: its length and a short fingerprint identify it. A
   // token without an expiry says so in words: a number there (such as -1)
   // would read as one that expired a moment ago.
-  const std::string_view name = store_.name(index_);
-  const auto length = static_cast<uint64_t>(token->value.size());
-  if (token->expires_at_ms) {
-    const int64_t expires_in_s = (*token->expires_at_ms - clock_.now_ms()) / 1000;
-    log::info("token", "token_updated",
-              {{"token", name},
-               {"origin", token->origin},
-               {"length", length},
-               {"fingerprint", token->value.fingerprint()},
-               {"expires_in_s", expires_in_s}});
-  } else {
-    log::info("token", "token_updated",
-              {{"token", name},
-               {"origin", token->origin},
-               {"length", length},
-               {"fingerprint", token->value.fingerprint()},
-               {"expires", "never"}});
-  }
+  const log::Field expiry =
+      token->expires_at_ms
+          ? log::Field("expires_in_s", (*token->expires_at_ms - clock_.now_ms()) / 1000)
+          : log::Field("expires", "never");
+  log::info("token", "token_updated",
+            {{"token", store_.name(index_)},
+             {"origin", token->origin},
+             {"length", static_cast<uint64_t>(token->value.size())},
+             {"fingerprint", token->value.fingerprint()},
+             expiry});
   store_.publish(index_, std::move(token));
   metrics_.count_refresh(index_, metrics::RefreshResult::kOk);
   store_.set_next_attempt(index_, 0);

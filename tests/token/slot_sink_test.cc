@@ -1,5 +1,6 @@
 #include "src/token/slot_sink.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "src/log/log.h"
 #include "src/metrics/metrics.h"
+#include "tests/support/test_support.h"
 
 namespace wif::token {
 namespace {
@@ -49,10 +51,12 @@ TEST(SlotSink, LogsWhenATokenExpiresOrThatItDoesNot) {
   metrics::Metrics metrics({"wif"}, metrics::BuildInfo{"test", "openssl", "libuv"});
   FixedClock clock;
   SlotSink sink(store, 0, clock, metrics);
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  wif::testing::TempDir dir;
+  const std::string log_path = dir.file("log");
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(log_fd, 0);
   log::configure(log::Level::kInfo, log::Format::kText);
-  log::set_fd(fds[1]);
+  log::set_fd(log_fd);
   auto expiring = std::make_shared<Token>();
   expiring->value = Secret("first");
   expiring->expires_at_ms = 1'000'000 + 3'600'000;
@@ -63,13 +67,8 @@ TEST(SlotSink, LogsWhenATokenExpiresOrThatItDoesNot) {
   render_bodies(*lasting);
   sink.publish(std::move(lasting));
   log::set_fd(2);
-  close(fds[1]);
-  std::string text;
-  char buf[1024];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
+  ::close(log_fd);
+  const std::string text = wif::testing::read_file(log_path);
 
   const size_t second_line = text.find('\n') + 1;
   ASSERT_NE(second_line, 0u) << text;
