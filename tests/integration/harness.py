@@ -126,9 +126,6 @@ class Daemon:
         return None
 
     def wait_log(self, needle, timeout=10.0):
-        return wait_for(lambda: needle in self.log_text(), timeout, what=f"log line {needle!r}")
-
-    def log_line(self, needle, timeout=10.0):
         """The first log line holding `needle`, waited for: the daemon writes
         a line before it acts (closes a connection, counts a metric), but this
         process reads its log on another thread, which may not have it yet."""

@@ -122,7 +122,7 @@ class AccessRules(DaemonTest):
         refused = self.get(d, "/v1/tokens/by-cn", "partner-client")
         self.assertNotIn("ci-runner", refused.text)
         self.assertNotIn("web-frontend", refused.text)
-        denied = d.log_line("event=access_denied")
+        denied = d.wait_log("event=access_denied")
         self.assertIn("token=by-cn", denied)
         self.assertIn("subject=\"OU=Web,O=Partner,CN=web-frontend\"", denied)
         self.assertIn("sha256=" + fingerprint("partner-client.crt").replace(":", "").lower(),

@@ -102,7 +102,7 @@ class KeyPermissions(DaemonTest):
         d.signal(signal.SIGHUP)
         wait_metric(d, 'wif_tokend_reloads_total{kind="tls",result="rejected"}', 1)
         self.assertIn(f"key {key} is readable by group (mode 0640)",
-                      d.log_line("event=reload_rejected"))
+                      d.wait_log("event=reload_rejected"))
         self.assertEqual(get_token(d.port)[0], 200)  # the context from start-up serves on
 
         os.chmod(key, 0o600)

@@ -137,7 +137,7 @@ class Triggers(ReloadTest):
         with open(self.path("server.key.tmp"), "w") as f:
             f.write("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
         os.rename(self.path("server.key.tmp"), self.path("server.key"))
-        line = d.log_line("event=reload_rejected")
+        line = d.wait_log("event=reload_rejected")
         self.assertIn("level=error", line)
         self.assertIn(self.path("server.key"), line)
         self.assertEqual(self.token_for(d), self.token)
@@ -252,7 +252,7 @@ class Revocation(ReloadTest):
             status, _, body, _ = read_response(good)
             self.assertEqual(status, 200)  # still trusted: served on the same connection
             self.assertEqual(json.loads(body)["access_token"], self.token)
-        withdrawn = d.log_line("event=trust_withdrawn")
+        withdrawn = d.wait_log("event=trust_withdrawn")
         self.assertIn("reason=revoked", withdrawn)
         self.assertIn("CN=revoked-client", withdrawn)
 
@@ -303,7 +303,7 @@ class Revocation(ReloadTest):
             except (ssl.SSLError, ConnectionError):
                 data = b""
             self.assertEqual(data, b"")  # closed, with no answer
-        withdrawn = d.log_line("event=trust_withdrawn")
+        withdrawn = d.wait_log("event=trust_withdrawn")
         self.assertIn("reason=expired", withdrawn)
 
     def test_a_resumed_connection_outlives_a_renewal_of_the_server_certificate(self):
@@ -478,7 +478,7 @@ class ConfigReload(DaemonTest):
         d = self.start_daemon(self.config_with("[]"))
         self.rewrite(d, self.config_with("[{cn: ci-runner}]").replace("workers: 2",
                                                                        "workers: many"))
-        line = d.log_line("event=config_reload_rejected")
+        line = d.wait_log("event=config_reload_rejected")
         self.assertIn(f"{d.config_path}:2:", line)
         self.assertIn("workers", line)
         self.assertIn(self.token, run_curl(d).stdout)

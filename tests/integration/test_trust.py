@@ -53,7 +53,7 @@ class Chains(DaemonTest):
         d = self.start_with("intermediate.crt", partial_chain="true")
         self.assertEqual(self.token_with(d, "client.crt", "client.key"), self.token)
         self.assertIn("alert unknown ca", run_s_client(d, "other-client.crt", "other-client.key"))
-        line = d.log_line("event=partial_chain_trusted")
+        line = d.wait_log("event=partial_chain_trusted")
         self.assertIn("level=warn", line)
 
     def test_verify_depth_counts_the_intermediates_between_leaf_and_root(self):
@@ -126,12 +126,12 @@ class Revocation(DaemonTest):
 
     def test_an_expired_crl_refuses_clients_with_a_logged_reason(self):
         d = self.start_with_crls(["intermediate-expired.crl"])
-        warning = d.log_line("event=crl_expired")
+        warning = d.wait_log("event=crl_expired")
         self.assertIn("next_update=2020-02-01T00:00:00Z", warning)
         r = run_curl(d)
         self.assertNotEqual(r.returncode, 0)
         self.assertNotIn(self.token, r.stdout)
-        failure = d.log_line("CRL has expired")
+        failure = d.wait_log("CRL has expired")
         self.assertIn("event=handshake_failed", failure)
         self.assertIn("reason=revocation_unknown", failure)
 
