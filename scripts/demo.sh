@@ -68,15 +68,20 @@ echo "== starting wif-tokend with no config file (the original's defaults)"
 ) 2>"$demo/wif-tokend.log" &
 pid=$!
 
-# Wait for the listening line (it carries the real port when --port 0).
-addr=
+# The address a listener logged it listens on (the real port when --port 0).
+listening_addr() {
+  sed -n "s/.*event=listening listener=$1 addr=\([^ ]*\).*/\1/p" "$demo/wif-tokend.log"
+}
+# Wait for both listening lines; the metrics listener's follows the mTLS one.
+addr= metrics_addr=
 for _ in $(seq 1 100); do
-  addr=$(sed -n 's/.*event=listening listener=mtls addr=\([^ ]*\).*/\1/p' "$demo/wif-tokend.log")
-  [[ -n $addr ]] && break
+  addr=$(listening_addr mtls)
+  metrics_addr=$(listening_addr metrics)
+  [[ -n $addr && -n $metrics_addr ]] && break
   kill -0 "$pid" 2>/dev/null || fail "the daemon exited"
   sleep 0.1
 done
-[[ -n $addr ]] || fail "the daemon did not start listening within 10 s"
+[[ -n $addr && -n $metrics_addr ]] || fail "the daemon did not start listening within 10 s"
 port=${addr##*:}
 sed 's/^/   | /' "$demo/wif-tokend.log"
 
@@ -87,11 +92,9 @@ url="https://localhost:$port/get_wif_token"
 # there, waiting up to 5 s: a refused client is the client's doing, so the
 # daemon counts it (and logs it only at debug).
 show_refusal_count() {
-  local series="wif_tokend_tls_handshakes_total{result=\"failed\",reason=\"$1\"}" line= metrics=
+  local series="wif_tokend_tls_handshakes_total{result=\"failed\",reason=\"$1\"}" line=
   for _ in $(seq 1 50); do
-    # The metrics listener's line follows the mTLS one.
-    metrics=$(sed -n 's/.*event=listening listener=metrics addr=\([^ ]*\).*/\1/p' "$demo/wif-tokend.log")
-    line=$(curl -s "http://$metrics/metrics" | grep -F "$series" | grep -v ' 0$') && break
+    line=$(curl -s "http://$metrics_addr/metrics" | grep -F "$series" | grep -v ' 0$') && break
     sleep 0.1
   done
   [[ -n $line ]] || fail "the daemon did not count a handshake refused for $1"
